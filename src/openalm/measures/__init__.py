@@ -1,0 +1,1 @@
+"""OpenALM measures layer."""

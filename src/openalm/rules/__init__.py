@@ -1,0 +1,1 @@
+"""OpenALM rules layer."""
