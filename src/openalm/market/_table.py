@@ -109,9 +109,7 @@ def from_day_number(day: int) -> dt.date:
     return _EPOCH + dt.timedelta(days=int(day))
 
 
-def as_of_filter(
-    cols: Mapping[str, list[Any]], as_of: dt.date | None, *, name: str
-) -> tuple[list[int], int]:
+def as_of_filter(cols: Mapping[str, list[Any]], as_of: dt.date | None, *, name: str) -> tuple[list[int], int]:
     """Indices of the rows to keep and the number of rows dropped for another ``as_of_date``.
 
     Rows are dropped only when the table has an ``as_of_date`` column, ``as_of`` is given and the

@@ -1,0 +1,166 @@
+"""Typed run configuration (the YAML file of ``--config``), with ``OPENALM_*`` environment overrides.
+
+Every key has a documented default (README, "Configuration"); the names that other systems rely on
+are those of ``shared/spec/interfaces.md``: ``reporting_currency``, ``rule_set``,
+``discount_curves``, ``bucket_sets``, ``scenarios``, ``nii``.
+
+Environment variables override the file: ``OPENALM_REPORTING_CURRENCY=USD``,
+``OPENALM_ENGINE__PARTITION_SIZE=50000`` (nested keys joined by ``__``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from openalm.errors import ConfigError
+
+__all__ = ["EngineSettings", "NiiSettings", "NonMaturitySettings", "RunConfig", "load_config"]
+
+BASEL_SCENARIOS = ("parallel_up", "parallel_down", "steepener", "flattener", "short_up", "short_down")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NiiSettings(_Strict):
+    """NII horizon settings (used by the NII measure; recorded in the manifest)."""
+
+    horizon_months: int = Field(12, ge=1, le=120)
+    balance_sheet: Literal["constant", "runoff"] = "constant"
+
+
+class NonMaturitySettings(_Strict):
+    """Run-off profiles of non-maturity rows until the behavioural models arrive.
+
+    ``profiles`` maps a key -- a ``behavioural_class``, a ``product_subtype`` or an
+    ``instrument_type``, looked up in that order, then ``default`` -- to either ``"undated"`` or a
+    mapping ``tenor -> share`` whose shares sum to 1 (e.g. ``{"1D": 0.3, "1Y": 0.7}``).
+    """
+
+    profiles: dict[str, dict[str, float] | Literal["undated"]] = Field(
+        default_factory=lambda: {"default": {"1D": 1.0}, "required_reserve": "undated"}
+    )
+
+    @field_validator("profiles")
+    @classmethod
+    def _shares_sum_to_one(
+        cls, value: dict[str, dict[str, float] | str]
+    ) -> dict[str, dict[str, float] | str]:
+        for key, profile in value.items():
+            if isinstance(profile, dict):
+                total = sum(profile.values())
+                if abs(total - 1.0) > 1e-9 or any(s < 0 for s in profile.values()):
+                    raise ValueError(
+                        f"non_maturity profile {key!r}: shares must be >= 0 and sum to 1, got {total}"
+                    )
+        if "default" not in value:
+            value = {**value, "default": {"1D": 1.0}}
+        return value
+
+
+class EngineSettings(_Strict):
+    """How the run is executed (never changes a figure)."""
+
+    partition_size: int = Field(100_000, ge=1)
+    executor: Literal["local", "processes", "dask"] = "local"
+    workers: int | None = Field(None, ge=1)
+    scheduler: str | None = None
+    ladder_scenarios: list[str] = Field(default_factory=lambda: ["base"])
+
+
+class RunConfig(BaseSettings):
+    """The assumption set of a run.
+
+    Examples
+    --------
+    >>> RunConfig().reporting_currency
+    'CNY'
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="OPENALM_", env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    reporting_currency: str = "CNY"
+    rule_set: Literal["china", "basel"] = "china"
+    shock_set: str | None = None
+    discount_curves: dict[str, str] = Field(default_factory=dict)
+    bucket_sets: dict[str, list[str]] = Field(default_factory=dict)
+    scenarios: list[str] = Field(default_factory=lambda: list(BASEL_SCENARIOS))
+    nii: NiiSettings = Field(default_factory=NiiSettings)
+    non_maturity: NonMaturitySettings = Field(default_factory=NonMaturitySettings)
+    engine: EngineSettings = Field(default_factory=EngineSettings)
+    on_reject: Literal["continue", "stop"] = "continue"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # environment first: OPENALM_* overrides what the YAML file says
+        return env_settings, init_settings
+
+    @model_validator(mode="after")
+    def _check(self) -> RunConfig:
+        if len(self.reporting_currency) != 3 or not self.reporting_currency.isupper():
+            raise ValueError(f"reporting_currency must be an ISO 4217 code, got {self.reporting_currency!r}")
+        reserved = {"monthly", "g21", "irrbb"}
+        clash = reserved & set(self.bucket_sets)
+        if clash:
+            raise ValueError(f"bucket_sets: {sorted(clash)} are built in; choose another name")
+        return self
+
+    @property
+    def shock_set_name(self) -> str:
+        """The IRRBB shock parameter set: configured, else by rule set."""
+        if self.shock_set:
+            return self.shock_set
+        return "cn_g33_2024" if self.rule_set == "china" else "bcbs_d368_2016"
+
+
+def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> RunConfig:
+    """Read a YAML config file (or defaults) into a validated :class:`RunConfig`.
+
+    Raises
+    ------
+    ConfigError
+        The file is missing, not YAML, not a mapping, or a key/value is invalid (the message names
+        the key and what was expected).
+    """
+    data: dict[str, Any] = {}
+    source = "defaults"
+    if path is not None:
+        source = str(path)
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as err:
+            raise ConfigError(f"cannot read config file {path}: {err}") from err
+        try:
+            loaded = yaml.safe_load(text)
+        except yaml.YAMLError as err:
+            raise ConfigError(f"config file {path} is not valid YAML: {err}") from err
+        if loaded is None:
+            loaded = {}
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"config file {path}: expected a mapping of keys, got {type(loaded).__name__}")
+        data = loaded
+    if overrides:
+        data = {**data, **overrides}
+    try:
+        return RunConfig(**data)
+    except ValidationError as err:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']} (got {e.get('input')!r})"
+            for e in err.errors()
+        )
+        raise ConfigError(f"config {source}: {problems}") from err

@@ -1,0 +1,881 @@
+"""Row rules of the input contract: which rows the engine can use and why the others are rejected.
+
+Validation works on parsed tables (:class:`~openalm.data.loaders.ParsedTable`) and produces, per
+table, a boolean *rejected* mask and the list of problems (:class:`Finding`), each one a reason
+code with a message. It collects every problem of every row: one row can carry several reasons.
+All rules are vectorised (numpy / pyarrow / polars masks); Python loops run only over the rows
+already rejected, to write their messages.
+
+Rules (positions.md 2.2, 3, 4.1, 5 and 10), by reason code:
+
+* cell level (from parsing): ``bad_date``, ``impossible_date``, ``bad_number``, ``bad_integer``,
+  ``bad_bool``, ``unknown_code``, ``bad_code``, ``bad_currency``, ``bad_country``, ``bad_tenor``,
+  ``bad_json``; ``missing_required`` (null in an R column);
+* ``as_of_mismatch``: ``as_of_date`` differs from the run's as-of;
+* ``duplicate_key``: rows sharing the table's key, e.g. (``reporting_entity_id``,
+  ``position_id``). **All** rows sharing a key are rejected, not all but the first: nothing says
+  which one is right;
+* ``side_not_allowed`` (4.1 table), ``on_balance_sheet_mismatch`` (4.1 On-BS column);
+* ``negative_amount`` (§2.2; ``accrued_interest`` may be negative only with a negative
+  ``current_rate``), ``out_of_range`` (bounds of a column, e.g. ``pool_count >= 1``),
+  ``exceeds_principal_balance`` (``overdue_principal``, ``encumbered_amount``,
+  ``insured_amount``, ``operational_excess_amount`` above ``principal_balance``),
+  ``undrawn_exceeds_limit``;
+* ``origination_after_maturity``; ``date_not_after_as_of`` (``next_*`` dates on or before the
+  as-of), ``date_after_maturity`` (``next_*`` dates after maturity), ``date_after_as_of``
+  (``last_interest_payment_date`` after the as-of); ``matured_not_overdue`` (a row matured before
+  the as-of must be fully overdue: ``overdue_principal == principal_balance``);
+* ``missing_conditional``: a C column is null while its condition holds (only the conditions the
+  engine cannot do without; see below);
+* ``implausible_rate``: a rate outside -5 % .. 50 % p.a. (positions.md 10 rule 7), which looks like
+  a percent where a decimal is expected;
+* ``unknown_counterparty``, ``unknown_rate_index`` (foreign keys, checked when the companion table
+  is present; otherwise skipped with a warning), ``missing_schedule`` and
+  ``schedule_sum_mismatch`` (``amortisation_type = schedule``), ``incomplete_deal`` (a swap or
+  forward deal with fewer than two legs);
+* schedule tables: ``unknown_position`` (no such position) and ``position_rejected`` (its position
+  was rejected, so the flows cannot be used either).
+
+C columns enforced as rejects: ``maturity_date`` and ``origination_date`` for dated instruments
+(:data:`~openalm.data.schema.DATED_INSTRUMENTS`) unless ``non_maturity``; ``counterparty_id``
+(all but cash, other_*, equity_capital, issued debt securities); ``current_rate``, ``day_count``,
+``interest_payment_frequency`` for interest-bearing rows; ``rate_index``, ``spread``,
+``reset_frequency``, ``next_reset_date`` for floating rows (hybrid rows: the same when
+``rate_index`` is given, else ``reversion_rate``); ``principal_payment_frequency`` for annuity,
+annuity_fixed_payment and linear; ``notice_period_days`` for deposit_notice; ``next_call_date``
+when ``call_type`` is not none; ``undrawn_amount`` for loan_commitment; ``deal_id``,
+``derivative_type``, ``notional_exchange`` for derivative legs; ``strike`` for caps, floors and
+options. C columns that only feed one report (``gl_account``, ``accounting_classification``,
+``security_id``, collateral and encumbrance details, ``unconditionally_cancellable``, ``ltv``,
+``property_type``) produce a counted warning instead: rejecting the row would remove it from every
+measure. ``next_interest_payment_date`` / ``next_principal_payment_date`` are not enforced: the
+schedule rolls back from maturity when they are absent (interfaces.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import string
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from openalm.data._cells import ArrowColumn
+from openalm.data.loaders import SOURCE_ROW, ParsedTable, column_or_nulls, text_of
+from openalm.data.rejects import Reject
+from openalm.data.schema import (
+    DATED_INSTRUMENTS,
+    FINANCIAL_COUNTERPARTY_TYPES,
+    INSTRUMENT_SIDES,
+    OFF_BALANCE_INSTRUMENTS,
+    PRODUCT_SUBTYPES,
+    RATE_PLAUSIBLE_RANGE,
+    TABLE_ORDER,
+    Level,
+    LogicalType,
+    TableSchema,
+)
+from openalm.errors import DataError
+
+__all__ = [
+    "REASONS",
+    "Finding",
+    "TableResult",
+    "ValidationResult",
+    "clean_table",
+    "validate_tables",
+]
+
+BoolMask = npt.NDArray[np.bool_]
+FloatArray = npt.NDArray[np.float64]
+
+#: Every reason code a reject can carry, with its meaning.
+REASONS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "missing_required": "null in a required (R) column",
+        "missing_conditional": "null in a conditionally required (C) column whose condition holds",
+        "bad_date": "not a date in YYYY-MM-DD or YYYYMMDD",
+        "impossible_date": "date-shaped but not a calendar date (2026-02-30)",
+        "bad_number": "not a plain decimal number (thousands separator, percent sign, text)",
+        "bad_integer": "not a whole number",
+        "bad_bool": "not a boolean (true/false, 1/0, Y/N)",
+        "unknown_code": "not one of the allowed codes of an enum (codes are exact, lower-case)",
+        "bad_code": "not a snake_case code (extensible enums)",
+        "bad_currency": "not an ISO 4217 alpha-3 code",
+        "bad_country": "not an ISO 3166-1 alpha-2 code",
+        "bad_tenor": "not a tenor <n><D|W|M|Y> (or T / ON / TN / SN where allowed)",
+        "bad_json": "not a JSON object",
+        "as_of_mismatch": "as_of_date differs from the run's as-of date",
+        "duplicate_key": "several rows share the table's key; all of them are rejected",
+        "side_not_allowed": "side not allowed for the instrument_type (positions.md 4.1)",
+        "on_balance_sheet_mismatch": "on_balance_sheet contradicts the instrument_type (positions.md 4.1)",
+        "negative_amount": "negative amount where >= 0 is required (positions.md 2.2)",
+        "out_of_range": "value outside the column's allowed range",
+        "exceeds_principal_balance": "amount larger than principal_balance",
+        "undrawn_exceeds_limit": "undrawn_amount larger than limit_amount",
+        "origination_after_maturity": "origination_date after maturity_date",
+        "date_not_after_as_of": "a next/future date on or before the as-of date",
+        "date_after_as_of": "a last/past date after the as-of date",
+        "date_after_maturity": "a next date after maturity_date",
+        "matured_not_overdue": "maturity_date before the as-of but principal not fully overdue",
+        "implausible_rate": "rate outside -5%..50% p.a.: looks like percent, expected decimal",
+        "unknown_counterparty": "counterparty_id not found among the usable counterparties",
+        "unknown_rate_index": "rate_index / index_code not found among the usable rate_indices",
+        "missing_schedule": "amortisation_type = schedule without cash_flow_schedule rows",
+        "schedule_sum_mismatch": "scheduled principal does not sum to principal_balance - overdue_principal",
+        "incomplete_deal": "swap / forward deal with fewer than two legs",
+        "unknown_position": "schedule row whose position_id is not in positions",
+        "position_rejected": "schedule row whose position was rejected",
+    }
+)
+
+_RATE_LO, _RATE_HI = RATE_PLAUSIBLE_RANGE
+_PERCENT_MESSAGE: Final = (
+    "{value} is outside -5%..50% p.a.: looks like percent, expected decimal (3.45% is 0.0345)"
+)
+#: Rate columns checked for plausibility, per table.
+_PLAUSIBLE_RATE_COLUMNS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
+    {
+        "positions": ("current_rate", "spread", "reversion_rate", "early_withdrawal_rate", "ftp_rate"),
+        "index_fixings": ("value",),
+        "cash_flow_schedule": ("period_rate",),
+        "rate_schedule": ("new_rate", "new_spread"),
+    }
+)
+_RATE_CURVE_TYPES: Final = ("zero", "par", "forward", "spread", "ftp_base", "ftp_liquidity_premium")
+_NO_COUNTERPARTY: Final = ("cash", "other_asset", "other_liability", "equity_capital")
+_TWO_LEG_DERIVATIVES: Final = ("irs", "ois", "basis_swap", "ccs", "fx_forward", "fx_swap", "fx_spot")
+_OPTION_DERIVATIVES: Final = ("cap", "floor", "swaption", "other_option")
+_AMORTISING: Final = ("annuity", "annuity_fixed_payment", "linear")
+#: Tolerance of the schedule sum check: absolute (currency units) + relative to the balance.
+SCHEDULE_TOLERANCE: Final = (0.01, 1e-9)
+_EPOCH: Final = dt.date(1970, 1, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One rule failing on some rows of one table.
+
+    Parameters
+    ----------
+    column:
+        The column the problem is about (quoted as the reject's value).
+    reason:
+        Reason code (a key of :data:`REASONS`).
+    mask:
+        True on the failing rows.
+    message:
+        ``str.format`` template using ``{value}`` (this column's text) and other column names;
+        or a function of the mapping of those texts.
+    detail:
+        Columns whose text a callable ``message`` receives (templates find theirs).
+    hint:
+        Optional function of the value text returning an extra sentence.
+    """
+
+    column: str
+    reason: str
+    mask: BoolMask
+    message: str | Callable[[Mapping[str, str]], str]
+    detail: tuple[str, ...] = ()
+    hint: Callable[[str], str] | None = None
+
+
+@dataclass(slots=True)
+class TableResult:
+    """Validation outcome of one table."""
+
+    parsed: ParsedTable
+    findings: list[Finding] = field(default_factory=list)
+    rejected: BoolMask = field(default_factory=lambda: np.zeros(0, dtype=bool))
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """``read``, ``rejected`` (distinct rows) and ``used`` (``read = used + rejected``)."""
+        read = self.parsed.num_rows
+        rejected = int(self.rejected.sum())
+        return {"read": read, "rejected": rejected, "used": read - rejected}
+
+
+@dataclass(slots=True)
+class ValidationResult:
+    """Validation outcome of a snapshot: per-table results, rejects and warnings."""
+
+    as_of: dt.date
+    tables: dict[str, TableResult]
+    rejects: list[Reject]
+    warnings: list[str]
+
+    @property
+    def counts(self) -> dict[str, dict[str, int]]:
+        """``{table: {"read", "rejected", "used"}}`` for every table read."""
+        return {name: result.counts for name, result in self.tables.items()}
+
+
+# --------------------------------------------------------------------------------------------
+# Column access with masks
+# --------------------------------------------------------------------------------------------
+
+
+def _to_bool(values: ArrowColumn) -> BoolMask:
+    filled = pc.fill_null(values, False)
+    if isinstance(filled, pa.ChunkedArray):
+        filled = filled.combine_chunks() if filled.num_chunks else pa.array([], pa.bool_())
+    return np.asarray(filled.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+class _Frame:
+    """Numpy views of a parsed table's columns and the findings collected on it."""
+
+    def __init__(self, parsed: ParsedTable) -> None:
+        self.parsed = parsed
+        self.schema = parsed.schema
+        self.n = parsed.num_rows
+        self.findings: list[Finding] = []
+        self._failed: dict[str, BoolMask] = {}
+        for column, problem in parsed.problems:
+            prev = self._failed.get(column)
+            self._failed[column] = problem.mask if prev is None else (prev | problem.mask)
+        self._num: dict[str, FloatArray] = {}
+        self._valid: dict[str, BoolMask] = {}
+        self.zeros: BoolMask = np.zeros(self.n, dtype=bool)
+
+    def has(self, column: str) -> bool:
+        return column in self.parsed.raw
+
+    def col(self, column: str) -> ArrowColumn:
+        return column_or_nulls(self.parsed, column)
+
+    def failed(self, *columns: str) -> BoolMask:
+        out = self.zeros
+        for c in columns:
+            mask = self._failed.get(c)
+            if mask is not None:
+                out = out | mask
+        return out
+
+    def valid(self, column: str) -> BoolMask:
+        if column not in self._valid:
+            self._valid[column] = _to_bool(pc.is_valid(self.col(column))) if self.has(column) else self.zeros
+        return self._valid[column]
+
+    def missing(self, column: str) -> BoolMask:
+        """Null cells that did not fail parsing (truly empty or column absent)."""
+        return ~self.valid(column) & ~self.failed(column)
+
+    def num(self, column: str) -> FloatArray:
+        """Numbers (dates as day numbers) as float64, NaN for null."""
+        if column not in self._num:
+            if not self.has(column):
+                self._num[column] = np.full(self.n, np.nan)
+            else:
+                values = self.col(column)
+                if pa.types.is_date32(values.type):
+                    values = pc.cast(values, pa.int32())
+                values = pc.cast(values, pa.float64())
+                if isinstance(values, pa.ChunkedArray):
+                    values = values.combine_chunks() if values.num_chunks else pa.array([], pa.float64())
+                self._num[column] = np.asarray(values.to_numpy(zero_copy_only=False), dtype=np.float64)
+        return self._num[column]
+
+    def isin(self, column: str, values: Iterable[str]) -> BoolMask:
+        if not self.has(column):
+            return self.zeros
+        return _to_bool(pc.is_in(self.col(column), value_set=pa.array(list(values), pa.string())))
+
+    def eq(self, column: str, value: str) -> BoolMask:
+        return self.isin(column, (value,))
+
+    def true(self, column: str) -> BoolMask:
+        if not self.has(column):
+            return self.zeros
+        return _to_bool(self.col(column))
+
+    def add(
+        self,
+        column: str,
+        reason: str,
+        mask: BoolMask,
+        message: str | Callable[[Mapping[str, str]], str],
+        *,
+        involved: Sequence[str] = (),
+        detail: tuple[str, ...] = (),
+        hint: Callable[[str], str] | None = None,
+    ) -> None:
+        """Record a finding on ``mask`` minus the rows where an involved cell failed to parse."""
+        if reason not in REASONS:
+            raise AssertionError(f"unregistered reason {reason!r}")
+        mask = mask & ~self.failed(column, *involved)
+        if mask.any():
+            self.findings.append(Finding(column, reason, mask, message, detail, hint))
+
+
+# --------------------------------------------------------------------------------------------
+# Rules common to every table
+# --------------------------------------------------------------------------------------------
+
+
+def _day_number(day: dt.date) -> int:
+    return (day - _EPOCH).days
+
+
+def _common_rules(f: _Frame, as_of: dt.date) -> None:
+    for column, problem in f.parsed.problems:
+        f.findings.append(Finding(column, problem.reason, problem.mask, problem.message, (), problem.hint))
+    for column in f.schema.columns:
+        name = column.name
+        if column.level is Level.R:
+            f.add(name, "missing_required", f.missing(name), f"{name} is required and empty")
+        if column.minimum is None and column.maximum is None:
+            continue
+        values = f.num(name)
+        if column.minimum is not None:
+            below = values < column.minimum
+            if column.type is LogicalType.AMOUNT and column.minimum == 0:
+                f.add(name, "negative_amount", below, f"{name} {{value}} is negative; amounts are >= 0 (§2.2)")
+            else:
+                f.add(name, "out_of_range", below, f"{name} {{value}} is below the minimum {column.minimum:g}")
+        if column.maximum is not None:
+            f.add(name, "out_of_range", values > column.maximum,
+                  f"{name} {{value}} is above the maximum {column.maximum:g}")
+    if f.schema.has_as_of and f.has("as_of_date"):
+        differs = f.valid("as_of_date") & (f.num("as_of_date") != _day_number(as_of))
+        f.add("as_of_date", "as_of_mismatch", differs,
+              f"as_of_date {{value}} differs from the run's as-of {as_of.isoformat()}")
+    for name in _PLAUSIBLE_RATE_COLUMNS.get(f.schema.name, ()):
+        values = f.num(name)
+        f.add(name, "implausible_rate", (values < _RATE_LO) | (values > _RATE_HI), _PERCENT_MESSAGE)
+    _duplicates(f)
+
+
+def _duplicates(f: _Frame) -> None:
+    key = f.schema.key
+    if not key or f.n == 0 or not all(f.has(c) for c in key if f.schema.column(c).level is Level.R):
+        return
+    frame = pl.from_arrow(pa.table({c: f.col(c) for c in key}))
+    assert isinstance(frame, pl.DataFrame)
+    dup = np.asarray(frame.is_duplicated().to_numpy(), dtype=bool)
+    for c in key:
+        if f.schema.column(c).level is Level.R:
+            dup &= f.valid(c)
+    shown = " + ".join(key)
+    f.add(key[-1], "duplicate_key", dup,
+          f"another row has the same key ({shown}); every row sharing it is rejected, keep one",
+          involved=key)
+
+
+# --------------------------------------------------------------------------------------------
+# positions
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Companions:
+    """Clean companion data the positions rules refer to (None = table absent)."""
+
+    counterparty_ids: pa.Array | None = None
+    counterparty_read_ids: pa.Array | None = None
+    rate_index_codes: pa.Array | None = None
+    schedule_present: bool = False
+    schedule_ids: pa.Array | None = None
+    principal_ids: pa.Array | None = None
+    principal_sums: FloatArray | None = None
+
+
+def _side_message(row: Mapping[str, str]) -> str:
+    allowed = INSTRUMENT_SIDES.get(row["instrument_type"], ())
+    return (
+        f"side {row['value']!r} is not allowed for instrument_type {row['instrument_type']!r}; "
+        f"allowed: {', '.join(allowed)} (positions.md 4.1)"
+    )
+
+
+def _positions_rules(f: _Frame, as_of: dt.date, comp: _Companions, warnings: list[str]) -> None:
+    as_of_day = _day_number(as_of)
+    inst = "instrument_type"
+    # 4.1: side and balance-sheet status by instrument type
+    pairs = [f"{t}|{s}" for t, sides in INSTRUMENT_SIDES.items() for s in sides]
+    joined = pc.binary_join_element_wise(f.col(inst), f.col("side"), "|")
+    allowed_pair = _to_bool(pc.is_in(joined, value_set=pa.array(pairs)))
+    both = f.valid(inst) & f.valid("side")
+    f.add("side", "side_not_allowed", both & ~allowed_pair, _side_message, involved=(inst,),
+          detail=(inst,))
+    off = f.isin(inst, OFF_BALANCE_INSTRUMENTS)
+    obs_valid = f.valid("on_balance_sheet") & f.valid(inst)
+    f.add("on_balance_sheet", "on_balance_sheet_mismatch", obs_valid & (f.true("on_balance_sheet") == off),
+          "on_balance_sheet {value} contradicts instrument_type {instrument_type!r}: commitments, guarantees, "
+          "letters of credit, acceptances and derivative legs are off-balance, all others on-balance",
+          involved=(inst,))
+
+    # 2.2 / section 10 rule 3: amounts
+    balance = f.num("principal_balance")
+    accrued = f.num("accrued_interest")
+    rate = f.num("current_rate")
+    f.add("accrued_interest", "negative_amount", (accrued < 0) & ~(rate < 0),
+          "accrued_interest {value} is negative but current_rate {current_rate!r} is not negative (§2.2)",
+          involved=("current_rate",))
+    for name in ("overdue_principal", "encumbered_amount", "insured_amount", "operational_excess_amount"):
+        f.add(name, "exceeds_principal_balance", f.num(name) > balance,
+              f"{name} {{value}} exceeds principal_balance {{principal_balance}}", involved=("principal_balance",))
+    f.add("undrawn_amount", "undrawn_exceeds_limit", f.num("undrawn_amount") > f.num("limit_amount"),
+          "undrawn_amount {value} exceeds limit_amount {limit_amount}", involved=("limit_amount",))
+
+    # 3.D / rule 4: dates
+    maturity = f.num("maturity_date")
+    f.add("origination_date", "origination_after_maturity", f.num("origination_date") > maturity,
+          "origination_date {value} is after maturity_date {maturity_date}", involved=("maturity_date",))
+    matured = maturity < as_of_day
+    for name in ("next_interest_payment_date", "next_principal_payment_date", "next_reset_date"):
+        day = f.num(name)
+        f.add(name, "date_not_after_as_of", (day <= as_of_day) & ~matured,
+              f"{name} {{value}} is not after the as-of {as_of.isoformat()}", involved=("maturity_date",))
+        f.add(name, "date_after_maturity", day > maturity,
+              f"{name} {{value}} is after maturity_date {{maturity_date}}", involved=("maturity_date",))
+    f.add("last_interest_payment_date", "date_after_as_of", f.num("last_interest_payment_date") > as_of_day,
+          f"last_interest_payment_date {{value}} is after the as-of {as_of.isoformat()}")
+    overdue = np.nan_to_num(f.num("overdue_principal"), nan=0.0)
+    f.add("maturity_date", "matured_not_overdue", matured & ~(overdue >= balance),
+          f"maturity_date {{value}} is before the as-of {as_of.isoformat()} but overdue_principal "
+          "{overdue_principal!r} is not the whole principal_balance {principal_balance}; a matured row must "
+          "be fully overdue",
+          involved=("overdue_principal", "principal_balance"))
+
+    _conditional_rules(f)
+    _position_links(f, comp, warnings)
+    _position_warnings(f, warnings)
+
+
+def _require(f: _Frame, column: str, condition: BoolMask, why: str, involved: Sequence[str]) -> None:
+    f.add(column, "missing_conditional", condition & f.missing(column),
+          f"{column} is required for {why} and is empty", involved=involved)
+
+
+def _conditional_rules(f: _Frame) -> None:
+    inst = "instrument_type"
+    nm = f.eq("amortisation_type", "non_maturity")
+    dated = f.isin(inst, DATED_INSTRUMENTS) & ~nm
+    dated_inv = (inst, "amortisation_type")
+    _require(f, "maturity_date", dated, "{instrument_type} rows (unless amortisation_type is non_maturity)",
+             dated_inv)
+    _require(f, "origination_date", dated, "{instrument_type} rows (unless amortisation_type is non_maturity)",
+             dated_inv)
+    issued = f.eq(inst, "debt_security") & f.eq("side", "liability")
+    needs_cpty = f.valid(inst) & ~f.isin(inst, _NO_COUNTERPARTY) & ~issued
+    _require(f, "counterparty_id", needs_cpty, "{instrument_type} rows", (inst, "side"))
+
+    rate_type = "rate_type"
+    bearing = f.valid(rate_type) & ~f.eq(rate_type, "non_interest_bearing")
+    for name in ("current_rate", "day_count", "interest_payment_frequency"):
+        _require(f, name, bearing, "interest-bearing rows (rate_type {rate_type})", (rate_type,))
+    floating = f.eq(rate_type, "floating")
+    hybrid = f.eq(rate_type, "hybrid")
+    hybrid_indexed = hybrid & f.valid("rate_index")
+    _require(f, "rate_index", floating, "floating rows", (rate_type,))
+    for name in ("spread", "reset_frequency", "next_reset_date"):
+        _require(f, name, floating, "floating rows", (rate_type,))
+        _require(f, name, hybrid_indexed, "hybrid rows with a rate_index", (rate_type, "rate_index"))
+    f.add("rate_index", "missing_conditional", hybrid & f.missing("rate_index") & f.missing("reversion_rate"),
+          "hybrid rows need rate_index (floating after initial_rate_end_date) or reversion_rate; both are empty",
+          involved=(rate_type, "reversion_rate"))
+    _require(f, "principal_payment_frequency", f.isin("amortisation_type", _AMORTISING),
+             "amortisation_type {amortisation_type}", ("amortisation_type",))
+    _require(f, "notice_period_days", f.eq(inst, "deposit_notice"), "deposit_notice rows", (inst,))
+    calls = f.valid("call_type") & ~f.eq("call_type", "none")
+    _require(f, "next_call_date", calls, "call_type {call_type}", ("call_type",))
+    _require(f, "undrawn_amount", f.eq(inst, "loan_commitment"), "loan_commitment rows", (inst,))
+    legs = f.eq(inst, "derivative_leg")
+    for name in ("deal_id", "derivative_type", "notional_exchange"):
+        _require(f, name, legs, "derivative legs", (inst,))
+    _require(f, "strike", legs & f.isin("derivative_type", _OPTION_DERIVATIVES),
+             "derivative_type {derivative_type}", (inst, "derivative_type"))
+
+
+def _position_links(f: _Frame, comp: _Companions, warnings: list[str]) -> None:
+    name = f.parsed.schema.name
+    # foreign keys to companion tables
+    if comp.counterparty_ids is None:
+        if f.has("counterparty_id") and f.valid("counterparty_id").any():
+            warnings.append(f"{name}: no counterparties table; counterparty_id not checked")
+    else:
+        known = _to_bool(pc.is_in(f.col("counterparty_id"), value_set=comp.counterparty_ids))
+        read = comp.counterparty_read_ids if comp.counterparty_read_ids is not None else comp.counterparty_ids
+        was_read = _to_bool(pc.is_in(f.col("counterparty_id"), value_set=read))
+        unknown = f.valid("counterparty_id") & ~known
+        f.add("counterparty_id", "unknown_counterparty", unknown & ~was_read,
+              "counterparty_id {value!r} is not in the counterparties table")
+        f.add("counterparty_id", "unknown_counterparty", unknown & was_read,
+              "counterparty_id {value!r}: its counterparties row was rejected (see that table's rejects)")
+    if comp.rate_index_codes is None:
+        if f.has("rate_index") and f.valid("rate_index").any():
+            warnings.append(f"{name}: no rate_indices table; rate_index not checked")
+    else:
+        known = _to_bool(pc.is_in(f.col("rate_index"), value_set=comp.rate_index_codes))
+        f.add("rate_index", "unknown_rate_index", f.valid("rate_index") & ~known,
+              "rate_index {value!r} is not among the usable rows of rate_indices")
+
+    # amortisation_type = schedule needs cash_flow_schedule rows summing to the balance (5.6)
+    scheduled = f.eq("amortisation_type", "schedule")
+    if scheduled.any():
+        if comp.schedule_ids is None:
+            has_rows = f.zeros
+        else:
+            has_rows = _to_bool(pc.is_in(f.col("position_id"), value_set=comp.schedule_ids))
+        f.add("amortisation_type", "missing_schedule", scheduled & ~has_rows,
+              "amortisation_type schedule needs rows in cash_flow_schedule for this position_id; none usable"
+              + ("" if comp.schedule_present else " (no cash_flow_schedule table)"),
+              involved=("position_id",))
+        if comp.principal_ids is not None and comp.principal_sums is not None:
+            index = pc.index_in(f.col("position_id"), value_set=comp.principal_ids)
+            idx = pc.fill_null(index, -1)
+            idx_np = np.asarray(
+                (idx.combine_chunks() if isinstance(idx, pa.ChunkedArray) else idx).to_numpy(zero_copy_only=False)
+            )
+            sums = np.where(idx_np >= 0, comp.principal_sums[np.clip(idx_np, 0, None)], 0.0)
+            expected = f.num("principal_balance") - np.nan_to_num(f.num("overdue_principal"), nan=0.0)
+            abs_tol, rel_tol = SCHEDULE_TOLERANCE
+            off = np.abs(sums - expected) > abs_tol + rel_tol * np.abs(expected)
+            sums_text = sums
+
+            def message(row: Mapping[str, str], _sums: FloatArray = sums_text) -> str:
+                return (
+                    f"future principal flows in cash_flow_schedule do not sum to principal_balance "
+                    f"{row['principal_balance']} minus overdue_principal {row['overdue_principal'] or 0}"
+                )
+
+            f.add("amortisation_type", "schedule_sum_mismatch", scheduled & has_rows & off, message,
+                  involved=("principal_balance", "overdue_principal", "position_id"),
+                  detail=("principal_balance", "overdue_principal"))
+
+    # section 10 rule 1: a swap / forward deal has at least two legs
+    legs = f.eq("instrument_type", "derivative_leg") & f.isin("derivative_type", _TWO_LEG_DERIVATIVES)
+    if legs.any() and f.has("deal_id"):
+        frame = pl.from_arrow(
+            pa.table({"e": f.col("reporting_entity_id"), "d": f.col("deal_id"), "leg": pa.array(legs)})
+        )
+        assert isinstance(frame, pl.DataFrame)
+        counts = frame.select(pl.col("leg").cast(pl.Int64).sum().over(["e", "d"])).to_series().to_numpy()
+        f.add("deal_id", "incomplete_deal", legs & f.valid("deal_id") & (np.asarray(counts) < 2),
+              "deal_id {value!r} has one leg only; a {derivative_type} deal needs two legs (one per side)",
+              involved=("derivative_type", "reporting_entity_id"))
+
+
+def _count_warning(
+    f: _Frame, warnings: list[str], column: str, condition: BoolMask, why: str, use: str
+) -> None:
+    count = int((condition & f.missing(column)).sum())
+    if count:
+        warnings.append(f"{f.schema.name}: {count} row(s) lack {column} (expected for {why}; used by {use})")
+
+
+def _position_warnings(f: _Frame, warnings: list[str]) -> None:
+    inst = "instrument_type"
+    _count_warning(f, warnings, "gl_account", f.true("on_balance_sheet"), "on-balance rows",
+                   "GL reconciliation")
+    securities = f.isin(inst, ("debt_security", "equity_investment", "fund_investment"))
+    _count_warning(f, warnings, "accounting_classification", securities, "securities", "reconciliation, capital")
+    _count_warning(f, warnings, "security_id", securities, "securities", "LCR")
+    encumbered = f.num("encumbered_amount") > 0
+    for name in ("encumbrance_type", "encumbrance_end_date"):
+        _count_warning(f, warnings, name, encumbered, "encumbered_amount > 0", "LCR, NSFR")
+    repos = f.isin(inst, ("repo", "reverse_repo"))
+    for name in ("collateral_security_id", "collateral_market_value", "collateral_hqla_level"):
+        _count_warning(f, warnings, name, repos, "repo / reverse_repo", "LCR, NSFR")
+    _count_warning(f, warnings, "unconditionally_cancellable", f.isin(inst, ("loan_commitment", "revolving_credit")),
+                   "loan_commitment / revolving_credit", "capital, LCR")
+    mortgage = f.eq("credit_support_type", "mortgage")
+    for name in ("ltv", "property_type"):
+        _count_warning(f, warnings, name, mortgage, "real-estate-secured loans", "capital, NSFR")
+    if f.has("product_subtype"):
+        sub = f.col("product_subtype")
+        outside = f.valid("product_subtype") & ~_to_bool(pc.is_in(sub, value_set=pa.array(PRODUCT_SUBTYPES)))
+        count = int(outside.sum())
+        if count:
+            codes = pc.unique(pc.filter(sub, pa.array(outside))).to_pylist()[:5]
+            warnings.append(
+                f"{f.schema.name}: {count} row(s) use product_subtype codes outside the positions.md 4.2 starter "
+                f"list (e.g. {', '.join(map(str, codes))}); accepted, check the product mapping"
+            )
+
+
+# --------------------------------------------------------------------------------------------
+# companion tables
+# --------------------------------------------------------------------------------------------
+
+
+def _counterparty_rules(f: _Frame, warnings: list[str]) -> None:
+    ctype = "counterparty_type"
+    _count_warning(f, warnings, "fi_subtype", f.isin(ctype, FINANCIAL_COUNTERPARTY_TYPES),
+                   "financial counterparties", "Chinese interbank ratios")
+    _count_warning(f, warnings, "enterprise_size", f.isin(ctype, ("non_financial_corporate", "small_business"))
+                   & f.eq("country_of_residence", "CN"), "corporates of CN entities", "capital, LCR")
+    given = f.valid("annual_turnover") | f.valid("total_assets")
+    _count_warning(f, warnings, "financials_currency", given, "rows with turnover or assets", "capital")
+
+
+def _curve_rules(f: _Frame, warnings: list[str]) -> None:
+    value = f.num("value")
+    df = f.eq("curve_type", "discount_factor")
+    f.add("value", "out_of_range", df & ~(value > 0), "discount factor {value} must be > 0",
+          involved=("curve_type",))
+    rate_curve = f.isin("curve_type", _RATE_CURVE_TYPES)
+    f.add("value", "implausible_rate", rate_curve & ((value < _RATE_LO) | (value > _RATE_HI)), _PERCENT_MESSAGE,
+          involved=("curve_type",))
+    for name in ("compounding", "day_count"):
+        _count_warning(f, warnings, name, rate_curve, "rate curves", "the market layer (default applies)")
+
+
+def _fx_rules(f: _Frame) -> None:
+    f.add("rate", "out_of_range", ~(f.num("rate") > 0) & f.valid("rate"), "fx rate {value} must be > 0")
+    same = _to_bool(pc.equal(f.col("base_currency"), f.col("quote_currency")))
+    f.add("quote_currency", "out_of_range", same, "quote_currency {value} equals base_currency",
+          involved=("base_currency",))
+
+
+def _gl_map_rules(f: _Frame) -> None:
+    f.add("sign", "out_of_range", f.num("sign") == 0, "sign must be +1 (debit-normal) or -1 (credit-normal)")
+
+
+def _schedule_rules(f: _Frame, as_of: dt.date) -> None:
+    date_col = "flow_date" if f.schema.name == "cash_flow_schedule" else None
+    if date_col is not None:
+        f.add(date_col, "date_not_after_as_of", f.num(date_col) <= _day_number(as_of),
+              f"{date_col} {{value}} is not after the as-of {as_of.isoformat()}; past-due amounts belong in "
+              "overdue_* on the position")
+
+
+def _schedule_links(f: _Frame, all_ids: pa.Array, used_ids: pa.Array) -> None:
+    pid = f.col("position_id")
+    read = _to_bool(pc.is_in(pid, value_set=all_ids))
+    used = _to_bool(pc.is_in(pid, value_set=used_ids))
+    valid = f.valid("position_id")
+    f.add("position_id", "unknown_position", valid & ~read, "position_id {value!r} is not in positions")
+    f.add("position_id", "position_rejected", valid & read & ~used,
+          "position_id {value!r}: its positions row was rejected, so its schedule cannot be used")
+
+
+# --------------------------------------------------------------------------------------------
+# orchestration
+# --------------------------------------------------------------------------------------------
+
+
+def _rejected(f: _Frame) -> BoolMask:
+    out = f.zeros.copy()
+    for finding in f.findings:
+        out |= finding.mask
+    return out
+
+
+def _clean_ids(parsed: ParsedTable, rejected: BoolMask, column: str) -> pa.Array:
+    values = column_or_nulls(parsed, column)
+    kept = pc.filter(values, pa.array(~rejected)) if rejected.any() else values
+    if isinstance(kept, pa.ChunkedArray):
+        kept = kept.combine_chunks() if kept.num_chunks else pa.array([], pa.string())
+    return pc.unique(pc.drop_null(kept)).cast(pa.string())
+
+
+def validate_tables(
+    parsed: Mapping[str, ParsedTable], as_of: dt.date, *, strict: bool = False
+) -> ValidationResult:
+    """Apply every row rule to the parsed tables of a snapshot.
+
+    Parameters
+    ----------
+    parsed:
+        Parsed tables by contract name; ``positions`` is required.
+    as_of:
+        The run's as-of date.
+    strict:
+        Raise on the first reject instead of quarantining rows.
+
+    Returns
+    -------
+    ValidationResult
+        Per table: findings and rejected mask; all rejects sorted by table and row; warnings.
+
+    Raises
+    ------
+    DataError
+        ``strict`` and some row is rejected (naming file, row, column and value of the first).
+    """
+    if "positions" not in parsed:
+        raise DataError("no positions table given; it is required")
+    warnings: list[str] = []
+    for p in parsed.values():
+        warnings.extend(p.notes)
+        if p.extra_columns:
+            shown = ", ".join(p.extra_columns[:10]) + (" ..." if len(p.extra_columns) > 10 else "")
+            warnings.append(
+                f"{Path(p.file).name}: {len(p.extra_columns)} column(s) not in the {p.schema.name} contract "
+                f"ignored: {shown}"
+            )
+    frames = {name: _Frame(p) for name, p in parsed.items()}
+    results: dict[str, TableResult] = {}
+
+    def finish(name: str) -> TableResult:
+        frame = frames[name]
+        result = TableResult(frame.parsed, frame.findings, _rejected(frame))
+        results[name] = result
+        return result
+
+    order = [n for n in TABLE_ORDER if n in frames and n not in ("positions", "cash_flow_schedule", "rate_schedule")]
+    for name in order:
+        frame = frames[name]
+        _common_rules(frame, as_of)
+        if name == "counterparties":
+            _counterparty_rules(frame, warnings)
+        elif name == "curves":
+            _curve_rules(frame, warnings)
+        elif name == "fx_rates":
+            _fx_rules(frame)
+        elif name == "gl_account_map":
+            _gl_map_rules(frame)
+        elif name == "index_fixings" and "rate_indices" in results:
+            codes = _clean_ids(parsed["rate_indices"], results["rate_indices"].rejected, "index_code")
+            known = _to_bool(pc.is_in(frame.col("index_code"), value_set=codes))
+            frame.add("index_code", "unknown_rate_index", frame.valid("index_code") & ~known,
+                      "index_code {value!r} is not among the usable rows of rate_indices")
+        finish(name)
+
+    comp = _Companions()
+    if "counterparties" in results:
+        cp = results["counterparties"]
+        comp.counterparty_ids = _clean_ids(cp.parsed, cp.rejected, "counterparty_id")
+        comp.counterparty_read_ids = _clean_ids(cp.parsed, np.zeros(cp.parsed.num_rows, bool), "counterparty_id")
+    if "rate_indices" in results:
+        ri = results["rate_indices"]
+        comp.rate_index_codes = _clean_ids(ri.parsed, ri.rejected, "index_code")
+    for name in ("cash_flow_schedule", "rate_schedule"):
+        if name in frames:
+            _common_rules(frames[name], as_of)
+            _schedule_rules(frames[name], as_of)
+    if "cash_flow_schedule" in frames:
+        sched = frames["cash_flow_schedule"]
+        prelim = _rejected(sched)
+        comp.schedule_present = True
+        comp.schedule_ids = _clean_ids(sched.parsed, prelim, "position_id")
+        keep = ~prelim & sched.eq("flow_type", "principal")
+        table = pa.table({"p": sched.col("position_id"), "a": sched.col("amount")}).filter(pa.array(keep))
+        frame = pl.from_arrow(table)
+        assert isinstance(frame, pl.DataFrame)
+        sums = frame.group_by("p").agg(pl.col("a").sum())
+        comp.principal_ids = sums.get_column("p").to_arrow().cast(pa.string())
+        comp.principal_sums = np.asarray(sums.get_column("a").to_numpy(), dtype=np.float64)
+
+    positions = frames["positions"]
+    _common_rules(positions, as_of)
+    _positions_rules(positions, as_of, comp, warnings)
+    pos_result = finish("positions")
+
+    all_ids = _clean_ids(positions.parsed, np.zeros(positions.n, bool), "position_id")
+    used_ids = _clean_ids(positions.parsed, pos_result.rejected, "position_id")
+    for name in ("cash_flow_schedule", "rate_schedule"):
+        if name in frames:
+            _schedule_links(frames[name], all_ids, used_ids)
+            finish(name)
+
+    ordered = {n: results[n] for n in TABLE_ORDER if n in results}
+    rejects = _rejects(ordered)
+    result = ValidationResult(as_of, ordered, rejects, warnings)
+    if strict and rejects:
+        first = rejects[0]
+        total = sum(r.counts["rejected"] for r in ordered.values())
+        raise DataError(
+            f"{first.message} [{first.reason}] (strict mode stops at the first rejected row; "
+            f"{total} row(s) would be rejected)",
+            file=first.file,
+            row=first.row,
+            column=first.column,
+            value=first.value,
+        )
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# findings -> rejects
+# --------------------------------------------------------------------------------------------
+
+
+def _template_fields(template: str) -> list[str]:
+    return [name for _, name, _, _ in string.Formatter().parse(template) if name and name != "value"]
+
+
+def _rejects(results: Mapping[str, TableResult]) -> list[Reject]:
+    out: list[tuple[int, int, int, Reject]] = []
+    seq = 0
+    for t_index, (name, result) in enumerate(results.items()):
+        parsed = result.parsed
+        if not result.findings:
+            continue
+        file = Path(parsed.file).name
+        rows = parsed.source_row
+        pid_col = parsed.raw.get("position_id")
+        for finding in result.findings:
+            idx = np.flatnonzero(finding.mask).astype(np.int64)
+            if len(idx) == 0:
+                continue
+            texts = {}
+            fields = finding.detail if callable(finding.message) else tuple(_template_fields(finding.message))
+            for c in dict.fromkeys((finding.column, *fields)):
+                texts[c] = text_of(parsed.raw[c], idx) if c in parsed.raw else [""] * len(idx)
+            pids = text_of(pid_col, idx) if pid_col is not None else [""] * len(idx)
+            for k, i in enumerate(idx):
+                row = {c: texts[c][k] for c in texts}
+                row["value"] = texts[finding.column][k]
+                message = finding.message(row) if callable(finding.message) else finding.message.format_map(row)
+                if finding.hint is not None:
+                    message += finding.hint(row["value"])
+                reject = Reject(file, int(rows[i]), finding.column, row["value"], finding.reason, message,
+                                pids[k], name)
+                out.append((t_index, int(rows[i]), seq, reject))
+                seq += 1
+    out.sort(key=lambda item: (item[0], item[1], item[2]))
+    return [item[3] for item in out]
+
+
+# --------------------------------------------------------------------------------------------
+# clean tables
+# --------------------------------------------------------------------------------------------
+
+
+def clean_table(result: TableResult) -> pa.Table:
+    """The usable rows of a table: every contract column in its loaded type, plus ``source_row``.
+
+    Columns absent from the file are all-null columns of their type, so the engine can rely on
+    every column of the contract being there. Column order: contract order, then ``source_row``.
+    """
+    parsed = result.parsed
+    keep = ~result.rejected
+    data = parsed.data
+    if result.rejected.any():
+        data = data.filter(pa.array(keep))
+    n = data.num_rows
+    null_by_type: dict[pa.DataType, pa.Array] = {}
+    arrays: list[ArrowColumn] = []
+    fields: list[pa.Field] = []
+    for column in parsed.schema.columns:
+        target = column.arrow_type
+        if column.name in data.column_names:
+            values = data.column(column.name)
+            if values.type != target:
+                values = pc.cast(values, target)
+        else:
+            if target not in null_by_type:
+                null_by_type[target] = pa.nulls(n, target)
+            values = null_by_type[target]
+        arrays.append(values)
+        fields.append(pa.field(column.name, target))
+    arrays.append(data.column(SOURCE_ROW))
+    fields.append(pa.field(SOURCE_ROW, pa.int64()))
+    return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+
+
+def _unused(_: TableSchema) -> None:  # pragma: no cover - keeps the import used for type readers
+    return None

@@ -1,0 +1,724 @@
+"""The fast cash-flow kernel (numba): walks every contract's schedule and emits into accumulators.
+
+This is the hot path of a run. It implements, contract by contract, exactly the semantics of
+``docs/design.md`` ("Cash-flow semantics"), which :mod:`openalm.engine.reference` implements
+too in plain Python; the tests compare the two on random contracts and QuantLib checks both.
+
+Inputs are one partition of contracts as two matrices (``ci`` int64 and ``cf`` float64, one row
+per contract, columns named by the ``I_*`` and ``F_*`` constants below) plus CSR arrays for the
+explicit schedules, rate steps and run-off profiles, the packed curves and the scenario shocks.
+Outputs are additive:
+
+* ``ladder[ladder_slot, group, bucket, kind]``: sums of flow amounts (>= 0, direction from the
+  group's side) by group key (currency x side x instrument type), global bucket (every bucket set
+  at once) and flow kind (principal, interest, drawdown), for the scenarios that write a ladder;
+* ``pv[contract, scenario]``: present value of the contract's future flows under each scenario,
+  signed from the bank's point of view (scenario 0 is the base curve).
+
+Fixed-rate flows do not depend on the curves, so their schedule is walked once and discounted
+under every scenario; floating-rate flows are re-projected under each scenario.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from openalm.conventions.business_day import adjust_day
+from openalm.conventions.dates import NO_DATE, add_months, add_tenor
+from openalm.conventions.daycount import year_fraction
+from openalm.market._kernel import zero_rate_packed
+
+__all__ = ["CI_COLUMNS", "CF_COLUMNS", "run_partition_kernel"]
+
+# ---- contract categories -------------------------------------------------------------------
+CAT_DATED = 0
+CAT_NON_MATURITY = 1
+CAT_UNDATED = 2
+CAT_NO_FLOWS = 3
+
+# ---- codes (same order as openalm.engine.codes) ------------------------------------------
+RT_FIXED = 0
+RT_FLOATING = 1
+RT_ADMINISTERED = 2
+RT_HYBRID = 3
+RT_NIB = 4
+
+AM_BULLET = 0
+AM_ANNUITY = 1
+AM_AFP = 2
+AM_LINEAR = 3
+AM_SCHEDULE = 4
+AM_NON_MATURITY = 5
+
+UNIT_D = 0
+UNIT_W = 1
+UNIT_M = 2
+UNIT_Y = 3
+UNIT_T = 4
+
+DC_ACT_360 = 0
+DC_ACT_365F = 1
+DC_ACT_ACT_ISDA = 2
+DC_ACT_ACT_ICMA = 3
+DC_30_360_US = 4
+DC_30E_360 = 5
+DC_30E_360_ISDA = 6
+DC_30_365 = 7
+
+KIND_PRINCIPAL = 0
+KIND_INTEREST = 1
+KIND_DRAWDOWN = 2
+N_KINDS = 3
+
+EV_INT = 1
+EV_PRIN = 2
+EV_RESET = 4
+EV_STEP = 8
+EV_REVERT = 16
+
+# ---- int matrix columns ----------------------------------------------------------------------
+CI_COLUMNS = (
+    "category", "side_sign", "group", "ccy", "orig", "mat", "rate_type", "day_count", "amort",
+    "if_n", "if_u", "pf_n", "pf_u", "next_int", "next_prin", "last_int",
+    "rf_n", "rf_u", "next_reset", "reset_lag", "init_end", "advance", "io_end", "amort_term",
+    "non_accrual", "notional_exchange", "eom", "bdc", "calendar", "disc_curve", "proj_curve",
+    "idx_n", "idx_u", "profile", "floating",
+)  # fmt: skip
+I_CAT, I_SIDE, I_GROUP, I_CCY, I_ORIG, I_MAT, I_RT, I_DC, I_AMORT = range(9)
+I_IF_N, I_IF_U, I_PF_N, I_PF_U, I_NEXT_INT, I_NEXT_PRIN, I_LAST_INT = range(9, 16)
+I_RF_N, I_RF_U, I_NEXT_RESET, I_LAG, I_INIT_END, I_ADVANCE, I_IO_END, I_AMORT_TERM = range(16, 24)
+I_NON_ACCRUAL, I_NX, I_EOM, I_BDC, I_CAL, I_DISC, I_PROJ = range(24, 31)
+I_IDX_N, I_IDX_U, I_PROFILE, I_FLOATING = range(31, 35)
+
+CF_COLUMNS = (
+    "balance", "overdue", "accrued", "rate", "multiplier", "spread", "cap", "floor",
+    "periodic_cap", "periodic_floor", "reversion_rate", "installment", "initial_exchange",
+    "known_fixing",
+)  # fmt: skip
+F_BAL, F_OVERDUE, F_ACCRUED, F_RATE, F_MULT, F_SPREAD, F_CAP, F_FLOOR = range(8)
+F_PCAP, F_PFLOOR, F_REV, F_INSTALLMENT, F_INIT_EXCH, F_FIXING = range(8, 14)
+
+
+@njit(cache=True)
+def _freq_per_year(n: int, u: int) -> float:
+    if u == UNIT_M:
+        return 12.0 / n
+    if u == UNIT_Y:
+        return 1.0 / n
+    if u == UNIT_W:
+        return 365.0 / (7.0 * n)
+    if u == UNIT_D:
+        return 365.0 / n
+    return 1.0
+
+
+@njit(cache=True)
+def regular_period_fraction(dc: int, n: int, u: int) -> float:
+    """Day-count fraction of one regular period of tenor (n, u): the annuity's periodic-rate factor.
+
+    30/360 family: 30 x months / 360; ACT/360: months / 12 x 365 / 360; 30/365: 30 x months / 365;
+    ACT/365F and ACT/ACT: months / 12. Day and week tenors: days / 360 or days / 365 by basis.
+    """
+    if u == UNIT_M or u == UNIT_Y:
+        months = n if u == UNIT_M else 12 * n
+        if dc == DC_ACT_360:
+            return months / 12.0 * 365.0 / 360.0
+        if dc == DC_30_365:
+            return 30.0 * months / 365.0
+        if dc == DC_30_360_US or dc == DC_30E_360 or dc == DC_30E_360_ISDA:
+            return 30.0 * months / 360.0
+        return months / 12.0
+    days = n if u == UNIT_D else 7 * n
+    if dc == DC_ACT_360 or dc == DC_30_360_US or dc == DC_30E_360 or dc == DC_30E_360_ISDA:
+        return days / 360.0
+    return days / 365.0
+
+
+@njit(cache=True)
+def _roll(out: np.ndarray, anchor: int, mat: int, lower: int, n: int, u: int, eom: bool) -> tuple[int, int]:
+    """Unadjusted schedule dates after ``lower`` up to ``mat`` (ascending) into ``out``.
+
+    With an anchor: anchor + k x tenor (each from the anchor) while < mat, then mat. Without:
+    backward from mat by k x tenor while > lower. Returns (count, roll date before the first).
+    Tenor ``T`` (or missing): just ``mat`` and ``NO_DATE``.
+    """
+    if u == UNIT_T or u < 0 or n <= 0:
+        out[0] = mat
+        return 1, NO_DATE
+    cnt = 0
+    if anchor != NO_DATE:
+        k = 0
+        first = NO_DATE
+        while True:
+            d = add_tenor(anchor, k * n, u, eom)
+            if d >= mat:
+                break
+            if d > lower:
+                if cnt == 0:
+                    first = k
+                out[cnt] = d
+                cnt += 1
+            k += 1
+        out[cnt] = mat
+        cnt += 1
+        if first == NO_DATE:
+            first = k
+        prev = add_tenor(anchor, (first - 1) * n, u, eom)
+        return cnt, prev
+    k = 0
+    while True:
+        d = add_tenor(mat, -k * n, u, eom)
+        if d <= lower:
+            break
+        k += 1
+    for j in range(k):
+        out[j] = add_tenor(mat, -(k - 1 - j) * n, u, eom)
+    return k, add_tenor(mat, -k * n, u, eom)
+
+
+@njit(cache=True)
+def _adjust(d: int, bdc: int, cal: int, cal_first: int, cal_next: np.ndarray, cal_prev: np.ndarray) -> int:
+    if bdc == 0 or cal < 0:
+        return d
+    return adjust_day(d, bdc, cal_first, cal_next[cal], cal_prev[cal])
+
+
+@njit(cache=True)
+def _curve_df(c_off, c_t, c_z, curve: int, shock: np.ndarray, t: float) -> float:
+    z = zero_rate_packed(c_off, c_t, c_z, curve, t)
+    dz = shock[0]
+    if shock[1] != 0.0 or shock[2] != 0.0:
+        e = math.exp(-t / shock[3])
+        dz += shock[1] * e + shock[2] * (1.0 - e)
+    zz = z + dz
+    if shock[4] == shock[4] and zz < shock[4]:
+        zz = shock[4]
+    return math.exp(-zz * t)
+
+
+@njit(cache=True)
+def _project_index(
+    f: int, as_of: int, dc: int, idx_n: int, idx_u: int, proj: int, c_off, c_t, c_z, shock
+) -> float:
+    """Simple forward rate of the index over [f, f + index tenor] on the (shocked) projection curve."""
+    if f < as_of:
+        f = as_of
+    e = add_tenor(f, idx_n, idx_u, False)
+    if e <= f:
+        e = f + 1
+    df1 = _curve_df(c_off, c_t, c_z, proj, shock, (f - as_of) / 365.0)
+    df2 = _curve_df(c_off, c_t, c_z, proj, shock, (e - as_of) / 365.0)
+    tau = year_fraction(dc, f, e, f, e, _freq_per_year(idx_n, idx_u), e)
+    return (df1 / df2 - 1.0) / tau
+
+
+@njit(cache=True)
+def _yf(dc: int, a: int, b: int, ref_s: int, ref_e: int, freq: float, mat: int) -> float:
+    return year_fraction(dc, a, b, ref_s, ref_e, freq, mat)
+
+
+@njit(cache=True)
+def walk_contract(
+    i, ci, cf, as_of, shock, c_off, c_t, c_z,
+    cal_first, cal_next, cal_prev,
+    sched_off, sched_date, sched_prin, sched_int,
+    step_off, step_date, step_rate, step_spread,
+    prof_off, prof_n, prof_u, prof_share,
+    buf_i, buf_p, buf_pa, buf_r, buf_s, buf_sk, ev_day, ev_flag, ev_aux, ev_pa,
+    fl_day, fl_amt, fl_kind, fl_dir,
+):  # fmt: skip
+    """Project contract ``i`` under one curve shock; write its flows into the ``fl_*`` buffers.
+
+    Returns the number of flows. ``fl_amt`` >= 0 (interest < 0 only under negative rates),
+    ``fl_dir`` +1 when the bank receives, -1 when it pays; ``fl_day`` is the adjusted pay day.
+    """
+    sgn = ci[i, I_SIDE]
+    cat = ci[i, I_CAT]
+    bdc = ci[i, I_BDC]
+    cal = ci[i, I_CAL]
+    rt = ci[i, I_RT]
+    dc = ci[i, I_DC]
+    nfl = 0
+    bal = cf[i, F_BAL]
+    od = cf[i, F_OVERDUE]
+    if od != od:
+        od = 0.0
+    b = bal - od
+    rate = cf[i, F_RATE]
+    if rate != rate:
+        rate = 0.0
+    accrues = rt != RT_NIB and ci[i, I_NON_ACCRUAL] == 0
+
+    if cat == CAT_NON_MATURITY:
+        p = ci[i, I_PROFILE]
+        for k in range(prof_off[p], prof_off[p + 1]):
+            d = add_tenor(as_of, prof_n[k], prof_u[k], False)
+            amt = b * prof_share[k]
+            pay = _adjust(d, bdc, cal, cal_first, cal_next, cal_prev)
+            if pay <= as_of:
+                pay = as_of + 1
+            fl_day[nfl] = pay
+            fl_amt[nfl] = amt
+            fl_kind[nfl] = KIND_PRINCIPAL
+            fl_dir[nfl] = sgn
+            nfl += 1
+            if accrues:
+                fl_day[nfl] = pay
+                fl_amt[nfl] = amt * rate * _yf(dc, as_of, d, add_months(d, -12, False), d, 1.0, d)
+                fl_kind[nfl] = KIND_INTEREST
+                fl_dir[nfl] = sgn
+                nfl += 1
+        return nfl
+
+    orig = ci[i, I_ORIG]
+    mat = ci[i, I_MAT]
+    eom = ci[i, I_EOM] != 0
+    nx = ci[i, I_NX]
+    fwd = orig != NO_DATE and orig > as_of
+    lower = orig if fwd else as_of
+    if fwd:
+        b = bal
+        if nx != 0:  # not a derivative leg without exchanges
+            amt = bal
+            if nx == 2 and cf[i, F_INIT_EXCH] == cf[i, F_INIT_EXCH]:
+                amt = cf[i, F_INIT_EXCH]
+            if nx != 1:  # `final` only legs have no initial exchange
+                fl_day[nfl] = _adjust(orig, bdc, cal, cal_first, cal_next, cal_prev)
+                fl_amt[nfl] = amt
+                fl_kind[nfl] = KIND_DRAWDOWN
+                fl_dir[nfl] = -sgn
+                nfl += 1
+
+    # ---- interest dates ------------------------------------------------------------------
+    if_n = ci[i, I_IF_N]
+    if_u = ci[i, I_IF_U]
+    periodic = not (if_u == UNIT_T or if_u < 0 or if_n <= 0)
+    ni = 0
+    ps = NO_DATE
+    acc = 0.0
+    anchored = ci[i, I_NEXT_INT] != NO_DATE
+    if accrues:
+        ni, roll_prev = _roll(buf_i, ci[i, I_NEXT_INT], mat, lower, if_n, if_u, eom)
+        if fwd:
+            ps = orig
+        elif ci[i, I_LAST_INT] != NO_DATE:
+            ps = ci[i, I_LAST_INT]
+        elif roll_prev != NO_DATE:
+            ps = roll_prev
+            if orig != NO_DATE and ps < orig:
+                ps = orig
+        elif orig != NO_DATE:
+            ps = orig
+        if ps == NO_DATE:
+            ps = as_of
+            a0 = cf[i, F_ACCRUED]
+            if a0 == a0:
+                acc = a0
+    freq = _freq_per_year(if_n, if_u) if periodic else 1.0
+
+    # ---- principal dates -----------------------------------------------------------------
+    amort = ci[i, I_AMORT]
+    npr = 0
+    if nx == 0:
+        npr = 0
+    elif amort == AM_SCHEDULE:
+        for k in range(sched_off[i], sched_off[i + 1]):
+            if sched_date[k] > as_of:
+                buf_p[npr] = sched_date[k]
+                buf_pa[npr] = sched_prin[k]
+                npr += 1
+    elif amort == AM_ANNUITY or amort == AM_AFP or amort == AM_LINEAR:
+        npr, _unused = _roll(buf_p, ci[i, I_NEXT_PRIN], mat, lower, ci[i, I_PF_N], ci[i, I_PF_U], eom)
+    else:
+        buf_p[0] = mat
+        npr = 1
+    sched_interest = False
+    if amort == AM_SCHEDULE:
+        for k in range(sched_off[i], sched_off[i + 1]):
+            if sched_int[k] == sched_int[k]:
+                sched_interest = True
+        if accrues and not sched_interest and npr > 0:
+            # interest computed on the principal dates
+            ni = npr
+            for k in range(npr):
+                buf_i[k] = buf_p[k]
+            periodic = False
+            anchored = False
+
+    # ---- resets, steps ---------------------------------------------------------------------
+    has_index = ci[i, I_PROJ] >= 0
+    nr = 0
+    if accrues and (rt == RT_FLOATING or (rt == RT_HYBRID and has_index)):
+        first = ci[i, I_NEXT_RESET]
+        init_end = ci[i, I_INIT_END]
+        if rt == RT_HYBRID and init_end != NO_DATE and init_end > as_of and (first == NO_DATE or first < init_end):
+            first = init_end
+        rf_n = ci[i, I_RF_N]
+        rf_u = ci[i, I_RF_U]
+        if first != NO_DATE:
+            if rf_u == UNIT_T or rf_u < 0 or rf_n <= 0:
+                if first > as_of and first < mat:
+                    buf_r[0] = first
+                    nr = 1
+            else:
+                k = 0
+                while True:
+                    d = add_tenor(first, k * rf_n, rf_u, False)
+                    if d >= mat:
+                        break
+                    if d > as_of:
+                        buf_r[nr] = d
+                        nr += 1
+                    k += 1
+    ns = 0
+    if accrues:
+        if rt == RT_HYBRID and not has_index:
+            d = ci[i, I_INIT_END]
+            if d != NO_DATE and d > as_of and d < mat:
+                buf_s[0] = d
+                buf_sk[0] = -1
+                ns = 1
+        for k in range(step_off[i], step_off[i + 1]):
+            d = step_date[k]
+            if d > as_of and d < mat:
+                # keep buf_s sorted (steps are sorted; the reversion date is merged in)
+                j = ns
+                while j > 0 and buf_s[j - 1] > d:
+                    buf_s[j] = buf_s[j - 1]
+                    buf_sk[j] = buf_sk[j - 1]
+                    j -= 1
+                buf_s[j] = d
+                buf_sk[j] = k
+                ns += 1
+
+    # ---- merge the event streams -------------------------------------------------------------
+    ne = 0
+    a1 = 0
+    a2 = 0
+    a3 = 0
+    a4 = 0
+    while True:
+        d = 2147483647
+        if a1 < ni and buf_i[a1] < d:
+            d = buf_i[a1]
+        if a2 < npr and buf_p[a2] < d:
+            d = buf_p[a2]
+        if a3 < nr and buf_r[a3] < d:
+            d = buf_r[a3]
+        if a4 < ns and buf_s[a4] < d:
+            d = buf_s[a4]
+        if d == 2147483647:
+            break
+        flag = 0
+        aux = -1
+        if a1 < ni and buf_i[a1] == d:
+            flag |= EV_INT
+            a1 += 1
+        pamt = 0.0
+        while a2 < npr and buf_p[a2] == d:
+            flag |= EV_PRIN
+            pamt += buf_pa[a2]
+            a2 += 1
+        if a3 < nr and buf_r[a3] == d:
+            flag |= EV_RESET
+            a3 += 1
+        if a4 < ns and buf_s[a4] == d:
+            if buf_sk[a4] < 0:
+                flag |= EV_REVERT
+            else:
+                flag |= EV_STEP
+                aux = buf_sk[a4]
+            a4 += 1
+        ev_day[ne] = d
+        ev_flag[ne] = flag
+        ev_aux[ne] = aux
+        ev_pa[ne] = pamt
+        ne += 1
+
+    # principal dates remaining (for annuity / linear), after the interest-only end
+    io_end = ci[i, I_IO_END]
+    n_prin_total = 0
+    for e in range(ne):
+        if (ev_flag[e] & EV_PRIN) != 0 and (io_end == NO_DATE or ev_day[e] > io_end):
+            n_prin_total += 1
+    extra = 0
+    if (amort == AM_ANNUITY or amort == AM_LINEAR or amort == AM_AFP) and ci[i, I_AMORT_TERM] > 0 and orig != NO_DATE:
+        end_amort = add_months(orig, ci[i, I_AMORT_TERM], False)
+        pf_n = ci[i, I_PF_N]
+        pf_u = ci[i, I_PF_U]
+        if pf_u != UNIT_T and pf_u >= 0 and pf_n > 0:
+            k = 1
+            while add_tenor(mat, k * pf_n, pf_u, eom) <= end_amort:
+                extra += 1
+                k += 1
+    tau_reg = 0.0
+    if amort == AM_ANNUITY or amort == AM_AFP:
+        tau_reg = regular_period_fraction(dc, ci[i, I_PF_N], ci[i, I_PF_U])
+
+    # ---- walk ------------------------------------------------------------------------------------
+    r = rate
+    spread = cf[i, F_SPREAD]
+    if spread != spread:
+        spread = 0.0
+    mult = cf[i, F_MULT]
+    if mult != mult:
+        mult = 1.0
+    cap = cf[i, F_CAP]
+    floor = cf[i, F_FLOOR]
+    pcap = cf[i, F_PCAP]
+    pfloor = cf[i, F_PFLOOR]
+    installment = cf[i, F_INSTALLMENT]
+    advance = ci[i, I_ADVANCE] != 0
+    prev = ps
+    inext = 0  # index into buf_i of the current interest period's end
+    n_seen = 0
+    if_n_ = if_n
+    if_u_ = if_u
+    for e in range(ne):
+        d = ev_day[e]
+        flag = ev_flag[e]
+        # accrue interest over (prev, d]
+        if accrues and not sched_interest and inext < ni and d > prev:
+            pend = buf_i[inext]
+            if periodic:
+                pstart_reg = add_tenor(pend, -if_n_, if_u_, eom)
+                if pend == mat and anchored and inext > 0:
+                    # final period after an anchored roll: reference period starts at its start
+                    pstart = buf_i[inext - 1]
+                    if add_tenor(pstart, if_n_, if_u_, eom) != pend:
+                        pstart_reg = pstart
+                        pend_reg = add_tenor(pstart, if_n_, if_u_, eom)
+                    else:
+                        pend_reg = pend
+                else:
+                    pend_reg = pend
+            else:
+                pend_reg = pend
+                pstart_reg = add_months(pend, -12, False)
+            if not advance:
+                acc += b * r * _yf(dc, prev, d, pstart_reg, pend_reg, freq, mat)
+            prev = d
+        pay = NO_DATE
+        if (flag & (EV_INT | EV_PRIN)) != 0 or (sched_interest and amort == AM_SCHEDULE):
+            pay = _adjust(d, bdc, cal, cal_first, cal_next, cal_prev)
+            if pay <= as_of:
+                pay = as_of + 1
+        if (flag & EV_INT) != 0 and accrues and not sched_interest:
+            if not advance and acc != 0.0:
+                fl_day[nfl] = pay
+                fl_amt[nfl] = acc
+                fl_kind[nfl] = KIND_INTEREST
+                fl_dir[nfl] = sgn
+                nfl += 1
+            acc = 0.0
+            inext += 1
+        if sched_interest:
+            for k in range(sched_off[i], sched_off[i + 1]):
+                if sched_date[k] == d and sched_int[k] == sched_int[k] and sched_date[k] > as_of:
+                    fl_day[nfl] = pay
+                    fl_amt[nfl] = sched_int[k]
+                    fl_kind[nfl] = KIND_INTEREST
+                    fl_dir[nfl] = sgn
+                    nfl += 1
+        if (flag & EV_PRIN) != 0:
+            amt = 0.0
+            is_last = True
+            for e2 in range(e + 1, ne):
+                if (ev_flag[e2] & EV_PRIN) != 0:
+                    is_last = False
+                    break
+            if amort == AM_SCHEDULE:
+                amt = ev_pa[e]
+            elif is_last:
+                amt = b
+            elif io_end != NO_DATE and d <= io_end:
+                amt = 0.0
+            else:
+                n_rem = n_prin_total - n_seen + extra
+                if amort == AM_LINEAR:
+                    amt = b / n_rem
+                else:
+                    ip = r * tau_reg
+                    if amort == AM_AFP:
+                        if installment != installment:
+                            if abs(ip) < 1e-15:
+                                installment = b / n_rem
+                            else:
+                                installment = b * ip / (1.0 - (1.0 + ip) ** (-n_rem))
+                        amt = installment - b * ip
+                        if amt < 0.0:
+                            amt = 0.0
+                    else:
+                        if abs(ip) < 1e-15:
+                            pmt = b / n_rem
+                        else:
+                            pmt = b * ip / (1.0 - (1.0 + ip) ** (-n_rem))
+                        amt = pmt - b * ip
+            if io_end == NO_DATE or d > io_end:
+                n_seen += 1
+            if amt > b:
+                amt = b
+            if amt != 0.0:
+                fl_day[nfl] = pay
+                fl_amt[nfl] = amt
+                fl_kind[nfl] = KIND_PRINCIPAL
+                fl_dir[nfl] = sgn
+                nfl += 1
+            b -= amt
+        if (flag & EV_RESET) != 0:
+            f = d - ci[i, I_LAG]
+            if f <= as_of and cf[i, F_FIXING] == cf[i, F_FIXING]:
+                idx = cf[i, F_FIXING]
+            else:
+                idx = _project_index(f, as_of, dc, ci[i, I_IDX_N], ci[i, I_IDX_U], ci[i, I_PROJ], c_off, c_t, c_z, shock)
+            new = mult * idx + spread
+            if floor == floor and new < floor:
+                new = floor
+            if cap == cap and new > cap:
+                new = cap
+            if pcap == pcap and new > r + pcap:
+                new = r + pcap
+            if pfloor == pfloor and new < r - pfloor:
+                new = r - pfloor
+            r = new
+        if (flag & EV_REVERT) != 0:
+            rv = cf[i, F_REV]
+            if rv == rv:
+                r = rv
+        if (flag & EV_STEP) != 0:
+            k = ev_aux[e]
+            if step_rate[k] == step_rate[k]:
+                r = step_rate[k]
+            if step_spread[k] == step_spread[k]:
+                r += step_spread[k] - spread
+                spread = step_spread[k]
+        # interest in advance: the coming period's interest is paid at its start
+        if advance and accrues and (flag & EV_INT) != 0 and inext < ni and d > as_of:
+            nxt = buf_i[inext]
+            fl_day[nfl] = pay
+            fl_amt[nfl] = b * r * _yf(dc, d, nxt, d, nxt, freq, mat)
+            fl_kind[nfl] = KIND_INTEREST
+            fl_dir[nfl] = sgn
+            nfl += 1
+    if advance and accrues and fwd and ni > 0:
+        # forward-starting in-advance product: first period's interest at its start
+        d0 = buf_i[0]
+        fl_day[nfl] = _adjust(orig, bdc, cal, cal_first, cal_next, cal_prev)
+        fl_amt[nfl] = bal * rate * _yf(dc, orig, d0, orig, d0, freq, mat)
+        fl_kind[nfl] = KIND_INTEREST
+        fl_dir[nfl] = sgn
+        nfl += 1
+    return nfl
+
+
+@njit(cache=True, nogil=True)
+def run_partition_kernel(
+    ci, cf, as_of, shocks, ladder_slot, c_off, c_t, c_z,
+    cal_first, cal_next, cal_prev,
+    sched_off, sched_date, sched_prin, sched_int,
+    step_off, step_date, step_rate, step_spread,
+    prof_off, prof_n, prof_u, prof_share,
+    lookup, overdue_idx, undated_idx, max_events,
+    ladder, pv, stats,
+):  # fmt: skip
+    """Project every contract of a partition and accumulate the ladder and the PVs.
+
+    ``shocks[s, ccy]`` is the shock row (parallel, short, long, x, floor) of scenario ``s`` for a
+    currency; scenario 0 must be the unshocked base. ``ladder_slot[s]`` is the ladder slot of
+    scenario ``s`` or -1. ``stats[0]`` counts emitted flows.
+    """
+    n = ci.shape[0]
+    n_scen = shocks.shape[0]
+    n_sets = lookup.shape[0]
+    max_day = lookup.shape[1] - 1
+    m = max_events + 8
+    buf_i = np.empty(m, np.int64)
+    buf_p = np.empty(m, np.int64)
+    buf_pa = np.zeros(4 * m, np.float64)
+    buf_r = np.empty(m, np.int64)
+    buf_s = np.empty(m, np.int64)
+    buf_sk = np.empty(m, np.int64)
+    ev_day = np.empty(4 * m, np.int64)
+    ev_flag = np.empty(4 * m, np.int64)
+    ev_aux = np.empty(4 * m, np.int64)
+    ev_pa = np.zeros(4 * m, np.float64)
+    fl_day = np.empty(8 * m, np.int64)
+    fl_amt = np.empty(8 * m, np.float64)
+    fl_kind = np.empty(8 * m, np.int64)
+    fl_dir = np.empty(8 * m, np.int64)
+    z_buf = np.empty(8 * m, np.float64)
+    for i in range(n):
+        cat = ci[i, I_CAT]
+        g = ci[i, I_GROUP]
+        ccy = ci[i, I_CCY]
+        sgn = ci[i, I_SIDE]
+        if cat == CAT_NO_FLOWS:
+            for s in range(n_scen):
+                pv[i, s] = 0.0
+            continue
+        if cat == CAT_UNDATED or (cat == CAT_NON_MATURITY and ci[i, I_PROFILE] < 0):
+            amt = cf[i, F_BAL]
+            od = cf[i, F_OVERDUE]
+            if od != od:
+                od = 0.0
+            for s in range(n_scen):
+                slot = ladder_slot[s]
+                if slot >= 0:
+                    for q in range(n_sets):
+                        ladder[slot, g, undated_idx[q], KIND_PRINCIPAL] += amt - od
+                        if od > 0.0:
+                            ladder[slot, g, overdue_idx[q], KIND_PRINCIPAL] += od
+                pv[i, s] = np.nan
+            continue
+        od = cf[i, F_OVERDUE]
+        if od != od:
+            od = 0.0
+        if od > 0.0:
+            for s in range(n_scen):
+                slot = ladder_slot[s]
+                if slot >= 0:
+                    for q in range(n_sets):
+                        ladder[slot, g, overdue_idx[q], KIND_PRINCIPAL] += od
+        floating = ci[i, I_FLOATING] != 0
+        disc = ci[i, I_DISC]
+        nfl = 0
+        for s in range(n_scen):
+            if s == 0 or floating:
+                nfl = walk_contract(
+                    i, ci, cf, as_of, shocks[s, ccy], c_off, c_t, c_z,
+                    cal_first, cal_next, cal_prev,
+                    sched_off, sched_date, sched_prin, sched_int,
+                    step_off, step_date, step_rate, step_spread,
+                    prof_off, prof_n, prof_u, prof_share,
+                    buf_i, buf_p, buf_pa, buf_r, buf_s, buf_sk, ev_day, ev_flag, ev_aux, ev_pa,
+                    fl_day, fl_amt, fl_kind, fl_dir,
+                )  # fmt: skip
+                for k in range(nfl):
+                    z_buf[k] = zero_rate_packed(c_off, c_t, c_z, disc, (fl_day[k] - as_of) / 365.0)
+                if s == 0:
+                    stats[0] += nfl
+            shock = shocks[s, ccy]
+            curved = shock[1] != 0.0 or shock[2] != 0.0
+            has_floor = shock[4] == shock[4]
+            total = sgn * od
+            for k in range(nfl):
+                t = (fl_day[k] - as_of) / 365.0
+                zz = z_buf[k] + shock[0]
+                if curved:
+                    ex = math.exp(-t / shock[3])
+                    zz += shock[1] * ex + shock[2] * (1.0 - ex)
+                if has_floor and zz < shock[4]:
+                    zz = shock[4]
+                total += fl_dir[k] * fl_amt[k] * math.exp(-zz * t)
+            pv[i, s] = total
+            slot = ladder_slot[s]
+            if slot >= 0:
+                for k in range(nfl):
+                    off = fl_day[k] - as_of
+                    if off > max_day:
+                        off = max_day
+                    for q in range(n_sets):
+                        ladder[slot, g, lookup[q, off], fl_kind[k]] += fl_amt[k]
