@@ -26,6 +26,7 @@ from typing import Any, Final
 import numba
 import numpy as np
 import numpy.typing as npt
+from numba import types as nt
 
 from openalm.conventions._codes import alias_table, parse_code, parse_code_array
 from openalm.conventions.dates import NO_DATE, civil_from_days, weekday
@@ -116,8 +117,13 @@ _MODIFIED_PRECEDING: Final = 4
 # A Monday (1970-01-05) anchors the closed-form weekday count.
 _MONDAY: Final = 4
 
+# Explicit signatures: one compiled version shared by every caller (no per-literal
+# specialisations). Tables are C-contiguous, read-only (as Calendar hands them out) or writable.
+_I32_TABLES: Final = (nt.Array(nt.int32, 1, "C", readonly=True), nt.Array(nt.int32, 1, "C"))
+_U8_TABLES: Final = (nt.Array(nt.uint8, 1, "C", readonly=True), nt.Array(nt.uint8, 1, "C"))
 
-@numba.njit(cache=True)
+
+@numba.njit([nt.boolean(nt.int64, nt.int64, t) for t in _U8_TABLES], cache=True)
 def is_business_day_at(d: int, first_day: int, is_bd: npt.NDArray[np.uint8]) -> bool:
     """True when day ``d`` is a business day (weekend-only rule outside the table)."""
     i = d - first_day
@@ -126,7 +132,7 @@ def is_business_day_at(d: int, first_day: int, is_bd: npt.NDArray[np.uint8]) -> 
     return weekday(d) < 5
 
 
-@numba.njit(cache=True)
+@numba.njit([nt.int64(nt.int64, nt.int64, t) for t in _I32_TABLES], cache=True)
 def next_business_day(d: int, first_day: int, next_bd: npt.NDArray[np.int32]) -> int:
     """First business day on or after ``d``."""
     i = d - first_day
@@ -140,7 +146,7 @@ def next_business_day(d: int, first_day: int, next_bd: npt.NDArray[np.int32]) ->
     return d
 
 
-@numba.njit(cache=True)
+@numba.njit([nt.int64(nt.int64, nt.int64, t) for t in _I32_TABLES], cache=True)
 def previous_business_day(d: int, first_day: int, prev_bd: npt.NDArray[np.int32]) -> int:
     """Last business day on or before ``d``."""
     i = d - first_day
@@ -154,7 +160,7 @@ def previous_business_day(d: int, first_day: int, prev_bd: npt.NDArray[np.int32]
     return d
 
 
-@numba.njit(cache=True)
+@numba.njit([nt.int64(nt.int64, nt.int64, nt.int64, t, t) for t in _I32_TABLES], cache=True)
 def adjust_day(
     d: int,
     convention: int,
@@ -185,7 +191,7 @@ def adjust_day(
     return d
 
 
-@numba.njit(cache=True)
+@numba.njit([nt.int64(nt.int64, nt.int64, nt.int64, t, t) for t in _I32_TABLES], cache=True)
 def advance_day(
     d: int,
     n: int,
@@ -212,7 +218,7 @@ def advance_day(
     return out
 
 
-@numba.njit(cache=True)
+@numba.njit(nt.int64(nt.int64), cache=True)
 def _weekdays_before(x: int) -> int:
     # Weekdays in [anchor Monday, x) (negative before the anchor); differences count weekdays.
     rel = x - _MONDAY
@@ -221,7 +227,7 @@ def _weekdays_before(x: int) -> int:
     return 5 * weeks + (rest if rest < 5 else 5)
 
 
-@numba.njit(cache=True)
+@numba.njit([nt.int64(nt.int64, nt.int64, t) for t in _I32_TABLES], cache=True)
 def _business_days_before(x: int, first_day: int, cum_bd: npt.NDArray[np.int32]) -> int:
     # Business days in [first_day, x): from the table inside it, weekend rule outside.
     n = cum_bd.shape[0] - 1
@@ -233,7 +239,7 @@ def _business_days_before(x: int, first_day: int, cum_bd: npt.NDArray[np.int32])
     return int(cum_bd[i])
 
 
-@numba.njit(cache=True)
+@numba.njit([nt.int64(nt.int64, nt.int64, nt.int64, t) for t in _I32_TABLES], cache=True)
 def business_day_count(d1: int, d2: int, first_day: int, cum_bd: npt.NDArray[np.int32]) -> int:
     """Business days in ``[d1, d2)``; negative (days in ``[d2, d1)``) when ``d1 > d2``.
 
@@ -244,9 +250,7 @@ def business_day_count(d1: int, d2: int, first_day: int, cum_bd: npt.NDArray[np.
 
 
 @numba.njit(cache=True)
-def _is_bd_loop(
-    days: npt.NDArray[np.int64], first_day: int, is_bd: npt.NDArray[np.uint8]
-) -> npt.NDArray[np.bool_]:
+def _is_bd_loop(days: npt.NDArray[np.int64], first_day: int, is_bd: npt.NDArray[np.uint8]) -> npt.NDArray[np.bool_]:
     out = np.empty(days.shape[0], dtype=np.bool_)
     for i in range(days.shape[0]):
         out[i] = days[i] != NO_DATE and is_business_day_at(days[i], first_day, is_bd)

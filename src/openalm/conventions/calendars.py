@@ -60,6 +60,7 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
+from openalm.conventions._arrays import broadcast_flat
 from openalm.conventions._codes import normalise
 from openalm.conventions.business_day import (
     BusinessDayConvention,
@@ -279,12 +280,9 @@ class Calendar:
         day numbers (an int for a scalar).
         """
         flat, shape, scalar = _as_days(days)
-        n = np.asarray(n_business_days, dtype=np.int64)
+        n = np.asarray(n_business_days)
         scalar = scalar and n.ndim == 0
-        flat_b, n_b = np.broadcast_arrays(flat.reshape(shape), n)
-        shape = flat_b.shape
-        flat = np.ascontiguousarray(flat_b).ravel()
-        n = np.ascontiguousarray(n_b).ravel()
+        shape, (flat, n) = broadcast_flat((flat.reshape(shape), n), (np.int64, np.int64))
         out = _advance_loop(flat, n, self.first_day, self.next_bd, self.prev_bd)
         return int(out[0]) if scalar else out.reshape(shape)
 
@@ -296,10 +294,7 @@ class Calendar:
         """
         f1, s1, sc1 = _as_days(d1)
         f2, s2, sc2 = _as_days(d2)
-        a, b = np.broadcast_arrays(f1.reshape(s1), f2.reshape(s2))
-        shape = a.shape
-        a = np.ascontiguousarray(a).ravel()
-        b = np.ascontiguousarray(b).ravel()
+        shape, (a, b) = broadcast_flat((f1.reshape(s1), f2.reshape(s2)), (np.int64, np.int64))
         out = _count_loop(a, b, self.first_day, self.cum_bd)
         out[(a == NO_DATE) | (b == NO_DATE)] = 0
         return int(out[0]) if sc1 and sc2 else out.reshape(shape)

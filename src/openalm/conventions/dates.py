@@ -30,7 +30,9 @@ from typing import Any, Final
 import numba
 import numpy as np
 import numpy.typing as npt
+from numba import types as nt
 
+from openalm.conventions._arrays import broadcast_flat
 from openalm.errors import DataError
 
 __all__ = [
@@ -74,13 +76,13 @@ _UNIT_Y: Final = 3
 # --------------------------------------------------------------------------------------------
 
 
-@numba.njit(cache=True)
+@numba.njit(nt.boolean(nt.int64), cache=True)
 def is_leap(y: int) -> bool:
     """True when ``y`` is a Gregorian leap year."""
     return (y % 4 == 0 and y % 100 != 0) or y % 400 == 0
 
 
-@numba.njit(cache=True)
+@numba.njit(nt.int64(nt.int64, nt.int64), cache=True)
 def days_in_month(y: int, m: int) -> int:
     """Number of days of month ``m`` (1-12) of year ``y``."""
     if m == 2:
@@ -90,7 +92,7 @@ def days_in_month(y: int, m: int) -> int:
     return 31
 
 
-@numba.njit(cache=True)
+@numba.njit(nt.int64(nt.int64, nt.int64, nt.int64), cache=True)
 def days_from_civil(y: int, m: int, d: int) -> int:
     """Day number (days since 1970-01-01) of the date ``y-m-d``.
 
@@ -107,7 +109,7 @@ def days_from_civil(y: int, m: int, d: int) -> int:
     return era * _DAYS_PER_ERA + doe - _EPOCH_SHIFT
 
 
-@numba.njit(cache=True)
+@numba.njit(nt.UniTuple(nt.int64, 3)(nt.int64), cache=True)
 def civil_from_days(n: int) -> tuple[int, int, int]:
     """Calendar date ``(year, month, day)`` of day number ``n`` (inverse of days_from_civil)."""
     z = n + _EPOCH_SHIFT
@@ -122,13 +124,13 @@ def civil_from_days(n: int) -> tuple[int, int, int]:
     return y, m, d
 
 
-@numba.njit(cache=True)
+@numba.njit(nt.int64(nt.int64), cache=True)
 def weekday(n: int) -> int:
     """Day of the week of day number ``n``: Monday = 0 ... Sunday = 6 (1970-01-01 was a Thursday)."""
     return (n + 3) % 7
 
 
-@numba.njit(cache=True)
+@numba.njit(nt.boolean(nt.int64), cache=True)
 def is_month_end(n: int) -> bool:
     """True when day number ``n`` is the last day of its month."""
     if n == NO_DATE:
@@ -137,7 +139,7 @@ def is_month_end(n: int) -> bool:
     return d == days_in_month(y, m)
 
 
-@numba.njit(cache=True)
+@numba.njit(nt.int64(nt.int64, nt.int64), cache=True)
 def add_days(n: int, k: int) -> int:
     """``n + k`` calendar days (``NO_DATE`` stays ``NO_DATE``)."""
     if n == NO_DATE:
@@ -145,7 +147,7 @@ def add_days(n: int, k: int) -> int:
     return n + k
 
 
-@numba.njit(cache=True)
+@numba.njit(nt.int64(nt.int64, nt.int64, nt.boolean), cache=True)
 def add_months(n: int, k: int, eom: bool) -> int:
     """Day number of ``n`` plus ``k`` calendar months.
 
@@ -161,14 +163,11 @@ def add_months(n: int, k: int, eom: bool) -> int:
     y2 = total // 12
     m2 = total - y2 * 12 + 1
     dim2 = days_in_month(y2, m2)
-    if eom and d == days_in_month(y, m):
-        d2 = dim2
-    else:
-        d2 = d if d < dim2 else dim2
+    d2 = dim2 if (eom and d == days_in_month(y, m)) or d > dim2 else d
     return days_from_civil(y2, m2, d2)
 
 
-@numba.njit(cache=True)
+@numba.njit(nt.int64(nt.int64, nt.int64, nt.int64, nt.boolean), cache=True)
 def add_tenor(n: int, count: int, unit: int, eom: bool) -> int:
     """Day number of ``n`` plus ``count`` tenor units.
 
@@ -247,8 +246,7 @@ def to_day(x: Any) -> int:
     if isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_)):
         return int(x)
     raise DataError(
-        f"expected a date (datetime.date, ISO string, numpy datetime64 or day number), "
-        f"got {type(x).__name__}",
+        f"expected a date (datetime.date, ISO string, numpy datetime64 or day number), got {type(x).__name__}",
         value=x,
     )
 
@@ -368,11 +366,6 @@ def add_months_array(days: Any, k: Any, eom: Any = False) -> npt.NDArray[np.int3
 
     Returns ``int32`` day numbers with the broadcast shape; :data:`NO_DATE` stays missing.
     """
-    d_arr, k_arr, e_arr = np.broadcast_arrays(np.asarray(days), np.asarray(k), np.asarray(eom))
-    shape = d_arr.shape
-    out = _add_months_loop(
-        np.ascontiguousarray(d_arr, dtype=np.int64).ravel(),
-        np.ascontiguousarray(k_arr, dtype=np.int64).ravel(),
-        np.ascontiguousarray(e_arr, dtype=np.bool_).ravel(),
-    )
+    shape, (d_flat, k_flat, e_flat) = broadcast_flat((days, k, eom), (np.int64, np.int64, np.bool_))
+    out = _add_months_loop(d_flat, k_flat, e_flat)
     return out.reshape(shape)

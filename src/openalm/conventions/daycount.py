@@ -45,11 +45,12 @@ Arguments: the accrual period ``[d1, d2]`` and the regular reference coupon peri
 * ``d1 > d2`` gives the negative of ``(d2, d1)``; invalid reference dates give NaN.
 
 Pass ``ref_start = d1, ref_end = d2`` when the reference period is unknown (QuantLib's default:
-the fraction is then ``round(12 * days / 365) / 12``). OpenALM extension: if either reference
-date is ``NO_DATE`` and ``freq_per_year`` divides 12, the reference period is taken as the
-regular period of ``12 / freq_per_year`` months ending at the later date (the usual short first
-coupon); otherwise ``(d1, d2)``. ``freq_per_year`` is used for nothing else: with reference dates
-given, the period length is inferred from them exactly as QuantLib does.
+the fraction is then ``round(12 * days / 365) / 12``, or ``days / days in the year from d1`` for
+periods under about 15 days). OpenALM extension: if either reference date is ``NO_DATE`` and
+``12 / freq_per_year`` is a whole number of months, the reference period is the regular period
+of that many months ending at the later date (the usual short first coupon); otherwise
+``(d1, d2)``. ``freq_per_year`` is used for nothing else: with reference dates given, the period
+length is inferred from them exactly as QuantLib does.
 
 Examples
 --------
@@ -71,7 +72,9 @@ from typing import TYPE_CHECKING, Any, Final
 import numba
 import numpy as np
 import numpy.typing as npt
+from numba import types as nt
 
+from openalm.conventions._arrays import broadcast_flat
 from openalm.conventions._codes import alias_table, parse_code, parse_code_array
 from openalm.conventions.dates import NO_DATE, add_months, civil_from_days, days_from_civil, is_leap
 
@@ -216,12 +219,12 @@ _THIRTY_E_360_ISDA: Final = 6
 _THIRTY_365: Final = 7
 
 
-@numba.njit(cache=True)
+@numba.njit(nt.boolean(nt.int64, nt.int64, nt.int64), cache=True)
 def _is_last_of_february(d: int, m: int, y: int) -> bool:
     return m == 2 and d == (29 if is_leap(y) else 28)
 
 
-@numba.njit(cache=True)
+@numba.njit(nt.int64(nt.int64, nt.int64), cache=True)
 def _thirty_360_us_days(d1: int, d2: int) -> int:
     y1, m1, dd1 = civil_from_days(d1)
     y2, m2, dd2 = civil_from_days(d2)
@@ -237,7 +240,7 @@ def _thirty_360_us_days(d1: int, d2: int) -> int:
     return 360 * (y2 - y1) + 30 * (m2 - m1) + (dd2 - dd1)
 
 
-@numba.njit(cache=True)
+@numba.njit(nt.int64(nt.int64, nt.int64), cache=True)
 def _thirty_e_360_days(d1: int, d2: int) -> int:
     y1, m1, dd1 = civil_from_days(d1)
     y2, m2, dd2 = civil_from_days(d2)
@@ -248,7 +251,7 @@ def _thirty_e_360_days(d1: int, d2: int) -> int:
     return 360 * (y2 - y1) + 30 * (m2 - m1) + (dd2 - dd1)
 
 
-@numba.njit(cache=True)
+@numba.njit(nt.int64(nt.int64, nt.int64, nt.int64), cache=True)
 def _thirty_e_360_isda_days(d1: int, d2: int, termination: int) -> int:
     y1, m1, dd1 = civil_from_days(d1)
     y2, m2, dd2 = civil_from_days(d2)
@@ -263,7 +266,7 @@ def _thirty_e_360_isda_days(d1: int, d2: int, termination: int) -> int:
     return 360 * (y2 - y1) + 30 * (m2 - m1) + (dd2 - dd1)
 
 
-@numba.njit(cache=True)
+@numba.njit(nt.float64(nt.int64, nt.int64), cache=True)
 def _act_act_isda(d1: int, d2: int) -> float:
     if d1 == d2:
         return 0.0
@@ -279,7 +282,7 @@ def _act_act_isda(d1: int, d2: int) -> float:
     return total
 
 
-@numba.njit(cache=True)
+@numba.njit(nt.float64(nt.int64, nt.int64, nt.int64, nt.int64), cache=True)
 def _act_act_icma(d1: int, d2: int, ref_start: int, ref_end: int) -> float:
     """Actual/Actual ICMA with explicit reference period (rules in the module docstring)."""
     if d1 == d2:
@@ -290,7 +293,7 @@ def _act_act_icma(d1: int, d2: int, ref_start: int, ref_end: int) -> float:
     re = ref_end
     if not (re > rs and re > d1):
         return math.nan
-    months = int(math.floor(12.0 * (re - rs) / 365.0 + 0.5))
+    months = math.floor(12.0 * (re - rs) / 365.0 + 0.5)  # C's lround for positive values
     if months == 0:
         rs = d1
         re = add_months(d1, 12, False)
@@ -320,14 +323,14 @@ def _act_act_icma(d1: int, d2: int, ref_start: int, ref_end: int) -> float:
     return total
 
 
-@numba.njit(cache=True)
+@numba.njit(nt.float64(nt.int64, nt.int64, nt.int64, nt.int64, nt.int64, nt.float64, nt.int64), cache=True)
 def year_fraction(
     dc_code: int,
     d1: int,
     d2: int,
     ref_start: int,
     ref_end: int,
-    freq_per_year: int,
+    freq_per_year: float,
     termination: int,
 ) -> float:
     """Year fraction from day ``d1`` to day ``d2`` under day count ``dc_code``.
@@ -341,7 +344,8 @@ def year_fraction(
     ref_start, ref_end:
         Regular reference coupon period (Act/Act ICMA only; pass ``d1, d2`` if unknown).
     freq_per_year:
-        Coupons per year (Act/Act ICMA only, used when a reference date is ``NO_DATE``).
+        Coupons per year, int or float (2 = semi-annual, 0.5 = every two years); Act/Act ICMA
+        only, used when a reference date is ``NO_DATE``.
     termination:
         Maturity day number (30E/360 ISDA only: the last day of February is not moved to the
         30th when it is the termination date); ``NO_DATE`` if unknown.
@@ -368,8 +372,11 @@ def year_fraction(
             hi = d2 if d1 < d2 else d1
             rs = lo
             re = hi
-            if freq_per_year > 0 and 12 % freq_per_year == 0:
-                rs = add_months(hi, -(12 // freq_per_year), False)
+            if freq_per_year > 0:
+                months_f = 12.0 / freq_per_year
+                months = math.floor(months_f + 0.5)
+                if months >= 1 and abs(months - months_f) < 1e-9:
+                    rs = add_months(hi, -months, False)
         return _act_act_icma(d1, d2, rs, re)
     if dc_code == _THIRTY_360_US:
         return _thirty_360_us_days(d1, d2) / 360.0
@@ -389,17 +396,13 @@ def _year_fraction_loop(
     d2: npt.NDArray[np.int64],
     rs: npt.NDArray[np.int64],
     re: npt.NDArray[np.int64],
-    freq: npt.NDArray[np.int64],
+    freq: npt.NDArray[np.float64],
     term: npt.NDArray[np.int64],
 ) -> npt.NDArray[np.float64]:
     out = np.empty(d1.shape[0], dtype=np.float64)
     for i in range(d1.shape[0]):
         out[i] = year_fraction(dc[i], d1[i], d2[i], rs[i], re[i], freq[i], term[i])
     return out
-
-
-def _int64_1d(x: Any) -> npt.NDArray[np.int64]:
-    return np.ascontiguousarray(x, dtype=np.int64).ravel()
 
 
 def year_fractions(
@@ -438,17 +441,18 @@ def year_fractions(
     """
     d1_a = np.asarray(d1)
     d2_a = np.asarray(d2)
-    parts = np.broadcast_arrays(
-        np.asarray(dc_codes, dtype=np.int64),
-        d1_a,
-        d2_a,
-        d1_a if ref_start is None else np.asarray(ref_start),
-        d2_a if ref_end is None else np.asarray(ref_end),
-        np.asarray(0 if freq is None else freq),
-        np.asarray(NO_DATE if termination is None else termination),
+    shape, flat = broadcast_flat(
+        (
+            dc_codes,
+            d1_a,
+            d2_a,
+            d1_a if ref_start is None else ref_start,
+            d2_a if ref_end is None else ref_end,
+            0.0 if freq is None else freq,
+            NO_DATE if termination is None else termination,
+        ),
+        (np.int64, np.int64, np.int64, np.int64, np.int64, np.float64, np.int64),
     )
-    shape = parts[0].shape
-    flat = [_int64_1d(p) for p in parts]
     out = _year_fraction_loop(*flat)
     if calendar is not None:
         bus = flat[0] == int(DayCount.BUS_252)

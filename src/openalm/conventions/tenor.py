@@ -160,7 +160,9 @@ def _is_missing(v: object) -> bool:
     return v is None or (isinstance(v, float) and v != v) or (isinstance(v, str) and not v.strip())
 
 
-def parse_tenors(values: Iterable[Any] | npt.NDArray[Any]) -> tuple[npt.NDArray[np.int16], npt.NDArray[np.int8]]:
+def parse_tenors(
+    values: Iterable[Any] | npt.NDArray[Any],
+) -> tuple[npt.NDArray[np.int16], npt.NDArray[np.int8]]:
     """Vectorised :meth:`Tenor.parse`.
 
     Returns ``(counts int16, units int8)``. ``None``, NaN and empty strings are missing
@@ -247,4 +249,3 @@ def frequency_from_fire(name: str) -> Tenor:
             value=name,
         )
     return tenor
-

@@ -30,7 +30,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
@@ -43,7 +43,7 @@ from openalm.errors import SchemaError
 __all__ = ["ParseResult", "Problem", "coerce_typed", "parse_text"]
 
 BoolMask = npt.NDArray[np.bool_]
-ArrowColumn = pa.Array | pa.ChunkedArray
+ArrowColumn: TypeAlias = pa.Array | pa.ChunkedArray
 
 _NUMBER_RE: Final = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
 _INT_RE: Final = r"^[+-]?[0-9]{1,18}(\.0*)?$"
@@ -57,9 +57,11 @@ _TENOR_RE: Final = r"^[1-9][0-9]{0,3}[DWMY]$"
 TRUE_TEXT: Final = ("true", "TRUE", "True", "1", "Y")
 FALSE_TEXT: Final = ("false", "FALSE", "False", "0", "N")
 
-_SENTINEL_TEXT: Final = DATE_SENTINELS + tuple(
-    f"{s[:4]}-{s[4:6]}-{s[6:]}" for s in DATE_SENTINELS if s != "00000000"
-) + ("0000-00-00",)
+_SENTINEL_TEXT: Final = (
+    DATE_SENTINELS
+    + tuple(f"{s[:4]}-{s[4:6]}-{s[6:]}" for s in DATE_SENTINELS if s != "00000000")
+    + ("0000-00-00",)
+)
 _SENTINEL_DAYS: Final = tuple(
     int((np.datetime64(f"{s[:4]}-{s[4:6]}-{s[6:]}") - np.datetime64("1970-01-01")).astype(int))
     for s in DATE_SENTINELS
@@ -115,14 +117,42 @@ def _with_nulls(values: ArrowColumn, bad: BoolMask) -> ArrowColumn:
     return pc.if_else(pa.array(bad), pa.scalar(None, type=values.type), values)
 
 
+def _blank(text: ArrowColumn) -> ArrowColumn:
+    """Empty or whitespace-only cells."""
+    return pc.or_(pc.equal(pc.binary_length(text), 0), pc.utf8_is_space(text))
+
+
 def _blank_to_null(text: ArrowColumn, *, trim: bool) -> ArrowColumn:
     """Trim (if asked) and turn empty / whitespace-only cells into nulls."""
-    trimmed = pc.utf8_trim_whitespace(text)
-    blank = pc.equal(trimmed, "")
-    out = trimmed if trim else text
+    out = pc.utf8_trim_whitespace(text) if trim else text
+    blank = _blank(text)
     if pc.any(blank).as_py():
         out = pc.if_else(blank, pa.scalar(None, type=out.type), out)
     return out
+
+
+def _check_distinct(
+    text: ArrowColumn, accept: Callable[[pa.Array], ArrowColumn]
+) -> tuple[ArrowColumn, BoolMask]:
+    """Check a code column value by value: ``accept`` runs on the distinct values only.
+
+    Returns the column with blank and rejected cells set to null, and the mask of rejected cells.
+    Code columns have few distinct values, so this costs one hash pass over the column.
+    """
+    distinct = pc.drop_null(pc.unique(text))
+    if isinstance(distinct, pa.ChunkedArray):
+        distinct = distinct.combine_chunks()
+    blank = pc.fill_null(_blank(distinct), False)
+    ok = pc.fill_null(accept(distinct), False)
+    bad_values = pc.filter(distinct, pc.and_(pc.invert(ok), pc.invert(blank)))
+    blank_values = pc.filter(distinct, blank)
+    values = text
+    if len(blank_values):
+        values = pc.if_else(pc.is_in(values, value_set=blank_values), pa.scalar(None, pa.string()), values)
+    if not len(bad_values):
+        return values, _zeros(len(text))
+    bad = _np(pc.is_in(text, value_set=bad_values))
+    return _with_nulls(values, bad), bad
 
 
 def _fail(text: ArrowColumn, ok: ArrowColumn) -> BoolMask:
@@ -136,12 +166,12 @@ def _fail(text: ArrowColumn, ok: ArrowColumn) -> BoolMask:
 
 
 def _parse_date(text: ArrowColumn) -> ParseResult:
-    text = _blank_to_null(text, trim=True)
     try:  # fast path: every cell ISO and valid
         days = pc.cast(text, pa.date32())
         return ParseResult(_drop_sentinel_days(days))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         pass
+    text = _blank_to_null(text, trim=True)
     sentinel = pc.is_in(text, value_set=pa.array(_SENTINEL_TEXT))
     text = pc.if_else(sentinel, pa.scalar(None, pa.string()), text)
     iso = pc.replace_substring_regex(text, _COMPACT_DATE_RE, r"\1-\2-\3")
@@ -163,7 +193,9 @@ def _parse_date(text: ArrowColumn) -> ParseResult:
     days = pc.cast(iso, pa.date32())
     problems = []
     if bad_shape.any():
-        problems.append(Problem("bad_date", bad_shape, "{value!r} is not a date; expected YYYY-MM-DD or YYYYMMDD"))
+        problems.append(
+            Problem("bad_date", bad_shape, "{value!r} is not a date; expected YYYY-MM-DD or YYYYMMDD")
+        )
     if impossible.any():
         problems.append(Problem("impossible_date", impossible, "{value!r} is not a calendar date"))
     return ParseResult(_drop_sentinel_days(days), problems)
@@ -186,7 +218,6 @@ def _drop_sentinel_days(days: ArrowColumn) -> ArrowColumn:
 
 
 def _parse_float(text: ArrowColumn) -> ParseResult:
-    text = _blank_to_null(text, trim=True)
     try:
         values = pc.cast(text, pa.float64())
         finite = pc.is_finite(values)
@@ -194,6 +225,7 @@ def _parse_float(text: ArrowColumn) -> ParseResult:
             return ParseResult(values)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         pass
+    text = _blank_to_null(text, trim=True)
     ok = pc.match_substring_regex(text, _NUMBER_RE)
     bad = _fail(text, ok)
     values = pc.cast(_with_nulls(text, bad), pa.float64())
@@ -209,11 +241,11 @@ def _parse_float(text: ArrowColumn) -> ParseResult:
 
 
 def _parse_int(text: ArrowColumn) -> ParseResult:
-    text = _blank_to_null(text, trim=True)
     try:
         return ParseResult(pc.cast(text, pa.int64()))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         pass
+    text = _blank_to_null(text, trim=True)
     ok = pc.match_substring_regex(text, _INT_RE)
     bad = _fail(text, ok)
     digits = pc.replace_substring_regex(_with_nulls(text, bad), r"\.0*$", "")
@@ -222,12 +254,11 @@ def _parse_int(text: ArrowColumn) -> ParseResult:
 
 
 def _parse_bool(text: ArrowColumn) -> ParseResult:
-    text = _blank_to_null(text, trim=True)
-    is_true = pc.is_in(text, value_set=pa.array(TRUE_TEXT))
-    is_false = pc.is_in(text, value_set=pa.array(FALSE_TEXT))
-    bad = _fail(text, pc.or_(is_true, is_false))
-    values = pc.if_else(pc.is_valid(text), is_true, pa.scalar(None, pa.bool_()))
-    values = _with_nulls(values, bad)
+    text, bad = _check_distinct(
+        text, lambda d: pc.is_in(pc.utf8_trim_whitespace(d), value_set=pa.array(TRUE_TEXT + FALSE_TEXT))
+    )
+    values = pc.is_in(pc.utf8_trim_whitespace(text), value_set=pa.array(TRUE_TEXT))
+    values = pc.if_else(pc.is_valid(text), values, pa.scalar(None, pa.bool_()))
     message = "{value!r} is not a boolean; expected true/false (also TRUE/FALSE, True/False, 1/0, Y/N)"
     return ParseResult(values, [Problem("bad_bool", bad, message)])
 
@@ -243,35 +274,33 @@ def _case_hint(allowed: tuple[str, ...]) -> Callable[[str], str]:
 
 
 def _parse_enum(text: ArrowColumn, column: Column) -> ParseResult:
-    text = _blank_to_null(text, trim=False)
     if column.extensible:
-        ok = pc.match_substring_regex(text, _SNAKE_RE)
-        bad = _fail(text, ok)
+        values, bad = _check_distinct(text, lambda d: pc.match_substring_regex(d, _SNAKE_RE))
         message = "{value!r} is not a snake_case code (lower-case letters, digits and '_')"
-        return ParseResult(_with_nulls(text, bad), [Problem("bad_code", bad, message)])
-    ok = pc.is_in(text, value_set=pa.array(column.allowed))
-    bad = _fail(text, ok)
+        return ParseResult(values, [Problem("bad_code", bad, message)])
+    allowed = pa.array(column.allowed)
+    values, bad = _check_distinct(text, lambda d: pc.is_in(d, value_set=allowed))
     message = "unknown code {value!r}; allowed: " + ", ".join(column.allowed)
-    return ParseResult(_with_nulls(text, bad), [Problem("unknown_code", bad, message, _case_hint(column.allowed))])
+    return ParseResult(values, [Problem("unknown_code", bad, message, _case_hint(column.allowed))])
 
 
 def _parse_pattern(text: ArrowColumn, pattern: str, reason: str, message: str) -> ParseResult:
-    text = _blank_to_null(text, trim=False)
-    bad = _fail(text, pc.match_substring_regex(text, pattern))
-    return ParseResult(_with_nulls(text, bad), [Problem(reason, bad, message)])
+    values, bad = _check_distinct(text, lambda d: pc.match_substring_regex(d, pattern))
+    return ParseResult(values, [Problem(reason, bad, message)])
 
 
 def _parse_tenor(text: ArrowColumn, column: Column) -> ParseResult:
-    text = _blank_to_null(text, trim=False)
-    ok = pc.match_substring_regex(text, _TENOR_RE)
-    if column.tenor_specials:
-        ok = pc.or_(ok, pc.is_in(text, value_set=pa.array(column.tenor_specials)))
-    bad = _fail(text, ok)
-    specials = ", ".join(column.tenor_specials)
+    specials = pa.array(column.tenor_specials, pa.string())
+
+    def accept(distinct: pa.Array) -> ArrowColumn:
+        return pc.or_(pc.match_substring_regex(distinct, _TENOR_RE), pc.is_in(distinct, value_set=specials))
+
+    values, bad = _check_distinct(text, accept)
+    listed = ", ".join(column.tenor_specials)
     message = "{value!r} is not a tenor; expected <n><D|W|M|Y> with n >= 1 (1D, 3M, 1Y)" + (
-        f" or {specials}" if specials else ""
+        f" or {listed}" if listed else ""
     )
-    return ParseResult(_with_nulls(text, bad), [Problem("bad_tenor", bad, message)])
+    return ParseResult(values, [Problem("bad_tenor", bad, message)])
 
 
 def _parse_map(text: ArrowColumn) -> ParseResult:
@@ -288,7 +317,7 @@ def _parse_map(text: ArrowColumn) -> ParseResult:
         if not isinstance(parsed, dict):
             invalid.append(item)
     bad = _np(pc.is_in(text, value_set=pa.array(invalid, pa.string()))) if invalid else _zeros(len(text))
-    message = "{value!r} is not a JSON object; expected e.g. {{\"raw_code\": \"01\"}}"
+    message = '{value!r} is not a JSON object; expected e.g. {{"raw_code": "01"}}'
     return ParseResult(_with_nulls(text, bad), [Problem("bad_json", bad, message)])
 
 
@@ -336,7 +365,10 @@ def parse_text(text: ArrowColumn, column: Column) -> ParseResult:
         )
     elif kind is LogicalType.COUNTRY:
         result = _parse_pattern(
-            text, _COUNTRY_RE, "bad_country", "{value!r} is not an ISO 3166-1 alpha-2 code; expected two capitals (CN)"
+            text,
+            _COUNTRY_RE,
+            "bad_country",
+            "{value!r} is not an ISO 3166-1 alpha-2 code; expected two capitals (CN)",
         )
     elif kind is LogicalType.TENOR:
         result = _parse_tenor(text, column)
@@ -407,7 +439,9 @@ def coerce_typed(values: ArrowColumn, column: Column, file: str) -> ParseResult:
             return ParseResult(_drop_sentinel_days(pc.cast(values, pa.date32())))
         if pa.types.is_timestamp(t):
             local = pc.local_timestamp(values) if t.tz is not None else values
-            return ParseResult(_drop_sentinel_days(pc.cast(pc.floor_temporal(local, unit="day"), pa.date32())))
+            return ParseResult(
+                _drop_sentinel_days(pc.cast(pc.floor_temporal(local, unit="day"), pa.date32()))
+            )
         if pa.types.is_integer(t):
             return parse_text(pc.cast(values, pa.string()), column)
         raise _incompatible(column, t, file)

@@ -24,6 +24,7 @@ Columns not in the contract are kept out of the typed table and listed in ``extr
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import os
@@ -40,7 +41,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
-from openalm.data._cells import ArrowColumn, Problem, coerce_typed, parse_text
+from openalm.data._cells import ArrowColumn, Problem, coerce_typed
 from openalm.data.schema import TABLES, TableSchema
 from openalm.errors import DataError, SchemaError
 
@@ -128,8 +129,9 @@ def find_table_file(folder: str | os.PathLike[str], table: str | TableSchema) ->
     name = table.name if isinstance(table, TableSchema) else table
     root = Path(folder)
     if not root.is_dir():
-        raise DataError("is not a folder; expected a snapshot folder holding positions.csv/.parquet/.xlsx",
-                        file=str(root))
+        raise DataError(
+            "is not a folder; expected a snapshot folder holding positions.csv/.parquet/.xlsx", file=str(root)
+        )
     found: list[Path] = []
     unsupported: list[Path] = []
     for entry in sorted(root.iterdir()):
@@ -163,8 +165,9 @@ def _header_names(raw_names: Sequence[Any], file: str) -> list[str]:
         if not text:
             text = f"<unnamed column {i}>"
         if text in seen:
-            raise DataError(f"header names column {text!r} twice; each column must appear once",
-                            file=file, column=text)
+            raise DataError(
+                f"header names column {text!r} twice; each column must appear once", file=file, column=text
+            )
         seen.add(text)
         names.append(text)
     return names
@@ -221,10 +224,8 @@ def _read_csv(path: Path) -> pa.Table:
         bad.append(row)
         return "skip"
 
-    try:
+    with contextlib.suppress(pa.ArrowInvalid):
         pcsv.read_csv(path, **_csv_options(names, threads=False, newlines=True, handler=record))
-    except pa.ArrowInvalid:
-        pass
     if bad:
         row = bad[0]
         data_row = None if row.number is None else int(row.number) - 1
@@ -290,7 +291,9 @@ def _read_xlsx(path: Path) -> tuple[pa.Table, npt.NDArray[np.int64]]:
                 continue
             if len(values) > width and any(v is not None for v in values[width:]):
                 raise DataError(
-                    f"has values beyond the last header column ({width} columns)", file=file, row=sheet_row - 1
+                    f"has values beyond the last header column ({width} columns)",
+                    file=file,
+                    row=sheet_row - 1,
                 )
             for j in range(width):
                 columns[j].append(_cell_text(values[j]) if j < len(values) else None)
@@ -455,4 +458,3 @@ def column_or_nulls(parsed: ParsedTable, name: str) -> ArrowColumn:
     if name in parsed.data.column_names:
         return parsed.data.column(name)
     return pa.nulls(parsed.num_rows, parsed.schema.column(name).arrow_type)
-

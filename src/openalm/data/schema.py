@@ -368,7 +368,14 @@ DAY_COUNTS: Final = (
     "30_365",
     "bus_252",
 )
-AMORTISATION_TYPES: Final = ("bullet", "annuity", "annuity_fixed_payment", "linear", "schedule", "non_maturity")
+AMORTISATION_TYPES: Final = (
+    "bullet",
+    "annuity",
+    "annuity_fixed_payment",
+    "linear",
+    "schedule",
+    "non_maturity",
+)
 RATE_TYPES: Final = ("fixed", "floating", "administered", "hybrid", "non_interest_bearing")
 BUSINESS_DAY_CONVENTIONS: Final = (
     "none",
@@ -753,7 +760,9 @@ CURVES: Final = TableSchema(
         Column("tenor", _T.TENOR, _R, tenor_specials=PILLAR_SPECIALS),
         _col("tenor_date", _T.DATE, _O),
         _col("value", _T.DECIMAL, _R),
-        _enum("compounding", _C, ("continuous", "annual", "semi_annual", "quarterly", "simple"), "rate curves"),
+        _enum(
+            "compounding", _C, ("continuous", "annual", "semi_annual", "quarterly", "simple"), "rate curves"
+        ),
         _enum("day_count", _C, DAY_COUNTS, "rate curves"),
         _enum("interpolation", _O, ("linear_zero", "log_linear_df", "flat_forward", "monotone_cubic")),
         _col("source", _T.STRING, _O),

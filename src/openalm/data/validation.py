@@ -60,7 +60,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -81,7 +81,6 @@ from openalm.data.schema import (
     TABLE_ORDER,
     Level,
     LogicalType,
-    TableSchema,
 )
 from openalm.errors import DataError
 
@@ -179,14 +178,17 @@ class Finding:
         Columns whose text a callable ``message`` receives (templates find theirs).
     hint:
         Optional function of the value text returning an extra sentence.
+    computed:
+        Per-row values computed by the rule (full-length arrays), usable in the template.
     """
 
     column: str
     reason: str
     mask: BoolMask
-    message: str | Callable[[Mapping[str, str]], str]
+    message: str | Callable[[Mapping[str, Any]], str]
     detail: tuple[str, ...] = ()
     hint: Callable[[str], str] | None = None
+    computed: Mapping[str, npt.NDArray[Any]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -246,7 +248,10 @@ class _Frame:
             self._failed[column] = problem.mask if prev is None else (prev | problem.mask)
         self._num: dict[str, FloatArray] = {}
         self._valid: dict[str, BoolMask] = {}
+        self._codes: dict[str, tuple[npt.NDArray[np.int64], list[str]]] = {}
         self.zeros: BoolMask = np.zeros(self.n, dtype=bool)
+        self._nan: FloatArray = np.full(self.n, np.nan)
+        self._nan.flags.writeable = False
 
     def has(self, column: str) -> bool:
         return column in self.parsed.raw
@@ -275,7 +280,7 @@ class _Frame:
         """Numbers (dates as day numbers) as float64, NaN for null."""
         if column not in self._num:
             if not self.has(column):
-                self._num[column] = np.full(self.n, np.nan)
+                self._num[column] = self._nan
             else:
                 values = self.col(column)
                 if pa.types.is_date32(values.type):
@@ -286,10 +291,24 @@ class _Frame:
                 self._num[column] = np.asarray(values.to_numpy(zero_copy_only=False), dtype=np.float64)
         return self._num[column]
 
+    def codes(self, column: str) -> tuple[npt.NDArray[np.int64], list[str]]:
+        """Dictionary codes of a code column: indices (-1 for null) and the distinct values."""
+        if column not in self._codes:
+            values = self.col(column)
+            if isinstance(values, pa.ChunkedArray):
+                values = values.combine_chunks() if values.num_chunks else pa.array([], pa.string())
+            encoded = pc.dictionary_encode(values)
+            indices = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
+            self._codes[column] = (np.asarray(indices, dtype=np.int64), encoded.dictionary.to_pylist())
+        return self._codes[column]
+
     def isin(self, column: str, values: Iterable[str]) -> BoolMask:
         if not self.has(column):
             return self.zeros
-        return _to_bool(pc.is_in(self.col(column), value_set=pa.array(list(values), pa.string())))
+        indices, dictionary = self.codes(column)
+        wanted = set(values)
+        lookup = np.array([d in wanted for d in dictionary] + [False], dtype=bool)
+        return lookup[indices]
 
     def eq(self, column: str, value: str) -> BoolMask:
         return self.isin(column, (value,))
@@ -304,18 +323,19 @@ class _Frame:
         column: str,
         reason: str,
         mask: BoolMask,
-        message: str | Callable[[Mapping[str, str]], str],
+        message: str | Callable[[Mapping[str, Any]], str],
         *,
         involved: Sequence[str] = (),
         detail: tuple[str, ...] = (),
         hint: Callable[[str], str] | None = None,
+        computed: Mapping[str, npt.NDArray[Any]] | None = None,
     ) -> None:
         """Record a finding on ``mask`` minus the rows where an involved cell failed to parse."""
         if reason not in REASONS:
             raise AssertionError(f"unregistered reason {reason!r}")
         mask = mask & ~self.failed(column, *involved)
         if mask.any():
-            self.findings.append(Finding(column, reason, mask, message, detail, hint))
+            self.findings.append(Finding(column, reason, mask, message, detail, hint, dict(computed or {})))
 
 
 # --------------------------------------------------------------------------------------------
@@ -328,8 +348,8 @@ def _day_number(day: dt.date) -> int:
 
 
 def _common_rules(f: _Frame, as_of: dt.date) -> None:
-    for column, problem in f.parsed.problems:
-        f.findings.append(Finding(column, problem.reason, problem.mask, problem.message, (), problem.hint))
+    for name, problem in f.parsed.problems:
+        f.findings.append(Finding(name, problem.reason, problem.mask, problem.message, (), problem.hint))
     for column in f.schema.columns:
         name = column.name
         if column.level is Level.R:
@@ -340,36 +360,69 @@ def _common_rules(f: _Frame, as_of: dt.date) -> None:
         if column.minimum is not None:
             below = values < column.minimum
             if column.type is LogicalType.AMOUNT and column.minimum == 0:
-                f.add(name, "negative_amount", below, f"{name} {{value}} is negative; amounts are >= 0 (§2.2)")
+                f.add(
+                    name, "negative_amount", below, f"{name} {{value}} is negative; amounts are >= 0 (§2.2)"
+                )
             else:
-                f.add(name, "out_of_range", below, f"{name} {{value}} is below the minimum {column.minimum:g}")
+                f.add(
+                    name, "out_of_range", below, f"{name} {{value}} is below the minimum {column.minimum:g}"
+                )
         if column.maximum is not None:
-            f.add(name, "out_of_range", values > column.maximum,
-                  f"{name} {{value}} is above the maximum {column.maximum:g}")
+            f.add(
+                name,
+                "out_of_range",
+                values > column.maximum,
+                f"{name} {{value}} is above the maximum {column.maximum:g}",
+            )
     if f.schema.has_as_of and f.has("as_of_date"):
         differs = f.valid("as_of_date") & (f.num("as_of_date") != _day_number(as_of))
-        f.add("as_of_date", "as_of_mismatch", differs,
-              f"as_of_date {{value}} differs from the run's as-of {as_of.isoformat()}")
+        f.add(
+            "as_of_date",
+            "as_of_mismatch",
+            differs,
+            f"as_of_date {{value}} differs from the run's as-of {as_of.isoformat()}",
+        )
     for name in _PLAUSIBLE_RATE_COLUMNS.get(f.schema.name, ()):
         values = f.num(name)
         f.add(name, "implausible_rate", (values < _RATE_LO) | (values > _RATE_HI), _PERCENT_MESSAGE)
     _duplicates(f)
 
 
+def _duplicated(table: pa.Table) -> BoolMask:
+    """Rows whose key occurs more than once (null equals null).
+
+    Row hashes find candidate collisions in one sort; only candidates are compared exactly.
+    """
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    hashes = np.asarray(frame.hash_rows().to_numpy())
+    ordered = np.sort(hashes)
+    repeated = ordered[1:][ordered[1:] == ordered[:-1]]
+    if len(repeated) == 0:
+        return np.zeros(len(hashes), dtype=bool)
+    candidates = np.flatnonzero(np.isin(hashes, repeated))
+    exact = np.asarray(frame[candidates].is_duplicated().to_numpy(), dtype=bool)
+    out = np.zeros(len(hashes), dtype=bool)
+    out[candidates[exact]] = True
+    return out
+
+
 def _duplicates(f: _Frame) -> None:
     key = f.schema.key
     if not key or f.n == 0 or not all(f.has(c) for c in key if f.schema.column(c).level is Level.R):
         return
-    frame = pl.from_arrow(pa.table({c: f.col(c) for c in key}))
-    assert isinstance(frame, pl.DataFrame)
-    dup = np.asarray(frame.is_duplicated().to_numpy(), dtype=bool)
+    dup = _duplicated(pa.table({c: f.col(c) for c in key}))
     for c in key:
         if f.schema.column(c).level is Level.R:
             dup &= f.valid(c)
     shown = " + ".join(key)
-    f.add(key[-1], "duplicate_key", dup,
-          f"another row has the same key ({shown}); every row sharing it is rejected, keep one",
-          involved=key)
+    f.add(
+        key[-1],
+        "duplicate_key",
+        dup,
+        f"another row has the same key ({shown}); every row sharing it is rejected, keep one",
+        involved=key,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -390,7 +443,7 @@ class _Companions:
     principal_sums: FloatArray | None = None
 
 
-def _side_message(row: Mapping[str, str]) -> str:
+def _side_message(row: Mapping[str, Any]) -> str:
     allowed = INSTRUMENT_SIDES.get(row["instrument_type"], ())
     return (
         f"side {row['value']!r} is not allowed for instrument_type {row['instrument_type']!r}; "
@@ -402,51 +455,97 @@ def _positions_rules(f: _Frame, as_of: dt.date, comp: _Companions, warnings: lis
     as_of_day = _day_number(as_of)
     inst = "instrument_type"
     # 4.1: side and balance-sheet status by instrument type
-    pairs = [f"{t}|{s}" for t, sides in INSTRUMENT_SIDES.items() for s in sides]
-    joined = pc.binary_join_element_wise(f.col(inst), f.col("side"), "|")
-    allowed_pair = _to_bool(pc.is_in(joined, value_set=pa.array(pairs)))
+    allowed_pair = f.zeros
+    if f.has(inst) and f.has("side"):
+        inst_idx, inst_values = f.codes(inst)
+        side_idx, side_values = f.codes("side")
+        table = np.zeros((len(inst_values) + 1, len(side_values) + 1), dtype=bool)
+        for i, t in enumerate(inst_values):
+            for j, side in enumerate(side_values):
+                table[i, j] = side in INSTRUMENT_SIDES.get(t, ())
+        allowed_pair = table[inst_idx, side_idx]
     both = f.valid(inst) & f.valid("side")
-    f.add("side", "side_not_allowed", both & ~allowed_pair, _side_message, involved=(inst,),
-          detail=(inst,))
+    f.add("side", "side_not_allowed", both & ~allowed_pair, _side_message, involved=(inst,), detail=(inst,))
     off = f.isin(inst, OFF_BALANCE_INSTRUMENTS)
     obs_valid = f.valid("on_balance_sheet") & f.valid(inst)
-    f.add("on_balance_sheet", "on_balance_sheet_mismatch", obs_valid & (f.true("on_balance_sheet") == off),
-          "on_balance_sheet {value} contradicts instrument_type {instrument_type!r}: commitments, guarantees, "
-          "letters of credit, acceptances and derivative legs are off-balance, all others on-balance",
-          involved=(inst,))
+    f.add(
+        "on_balance_sheet",
+        "on_balance_sheet_mismatch",
+        obs_valid & (f.true("on_balance_sheet") == off),
+        "on_balance_sheet {value} contradicts instrument_type {instrument_type!r}: commitments, guarantees, "
+        "letters of credit, acceptances and derivative legs are off-balance, all others on-balance",
+        involved=(inst,),
+    )
 
     # 2.2 / section 10 rule 3: amounts
     balance = f.num("principal_balance")
     accrued = f.num("accrued_interest")
     rate = f.num("current_rate")
-    f.add("accrued_interest", "negative_amount", (accrued < 0) & ~(rate < 0),
-          "accrued_interest {value} is negative but current_rate {current_rate!r} is not negative (§2.2)",
-          involved=("current_rate",))
+    f.add(
+        "accrued_interest",
+        "negative_amount",
+        (accrued < 0) & ~(rate < 0),
+        "accrued_interest {value} is negative but current_rate {current_rate!r} is not negative (§2.2)",
+        involved=("current_rate",),
+    )
     for name in ("overdue_principal", "encumbered_amount", "insured_amount", "operational_excess_amount"):
-        f.add(name, "exceeds_principal_balance", f.num(name) > balance,
-              f"{name} {{value}} exceeds principal_balance {{principal_balance}}", involved=("principal_balance",))
-    f.add("undrawn_amount", "undrawn_exceeds_limit", f.num("undrawn_amount") > f.num("limit_amount"),
-          "undrawn_amount {value} exceeds limit_amount {limit_amount}", involved=("limit_amount",))
+        f.add(
+            name,
+            "exceeds_principal_balance",
+            f.num(name) > balance,
+            f"{name} {{value}} exceeds principal_balance {{principal_balance}}",
+            involved=("principal_balance",),
+        )
+    f.add(
+        "undrawn_amount",
+        "undrawn_exceeds_limit",
+        f.num("undrawn_amount") > f.num("limit_amount"),
+        "undrawn_amount {value} exceeds limit_amount {limit_amount}",
+        involved=("limit_amount",),
+    )
 
     # 3.D / rule 4: dates
     maturity = f.num("maturity_date")
-    f.add("origination_date", "origination_after_maturity", f.num("origination_date") > maturity,
-          "origination_date {value} is after maturity_date {maturity_date}", involved=("maturity_date",))
+    f.add(
+        "origination_date",
+        "origination_after_maturity",
+        f.num("origination_date") > maturity,
+        "origination_date {value} is after maturity_date {maturity_date}",
+        involved=("maturity_date",),
+    )
     matured = maturity < as_of_day
     for name in ("next_interest_payment_date", "next_principal_payment_date", "next_reset_date"):
         day = f.num(name)
-        f.add(name, "date_not_after_as_of", (day <= as_of_day) & ~matured,
-              f"{name} {{value}} is not after the as-of {as_of.isoformat()}", involved=("maturity_date",))
-        f.add(name, "date_after_maturity", day > maturity,
-              f"{name} {{value}} is after maturity_date {{maturity_date}}", involved=("maturity_date",))
-    f.add("last_interest_payment_date", "date_after_as_of", f.num("last_interest_payment_date") > as_of_day,
-          f"last_interest_payment_date {{value}} is after the as-of {as_of.isoformat()}")
+        f.add(
+            name,
+            "date_not_after_as_of",
+            (day <= as_of_day) & ~matured,
+            f"{name} {{value}} is not after the as-of {as_of.isoformat()}",
+            involved=("maturity_date",),
+        )
+        f.add(
+            name,
+            "date_after_maturity",
+            day > maturity,
+            f"{name} {{value}} is after maturity_date {{maturity_date}}",
+            involved=("maturity_date",),
+        )
+    f.add(
+        "last_interest_payment_date",
+        "date_after_as_of",
+        f.num("last_interest_payment_date") > as_of_day,
+        f"last_interest_payment_date {{value}} is after the as-of {as_of.isoformat()}",
+    )
     overdue = np.nan_to_num(f.num("overdue_principal"), nan=0.0)
-    f.add("maturity_date", "matured_not_overdue", matured & ~(overdue >= balance),
-          f"maturity_date {{value}} is before the as-of {as_of.isoformat()} but overdue_principal "
-          "{overdue_principal!r} is not the whole principal_balance {principal_balance}; a matured row must "
-          "be fully overdue",
-          involved=("overdue_principal", "principal_balance"))
+    f.add(
+        "maturity_date",
+        "matured_not_overdue",
+        matured & f.valid("principal_balance") & ~(overdue >= balance),
+        f"maturity_date {{value}} is before the as-of {as_of.isoformat()} but overdue_principal "
+        "{overdue_principal!r} is not the whole principal_balance {principal_balance}; a matured row must "
+        "be fully overdue",
+        involved=("overdue_principal", "principal_balance"),
+    )
 
     _conditional_rules(f)
     _position_links(f, comp, warnings)
@@ -454,8 +553,13 @@ def _positions_rules(f: _Frame, as_of: dt.date, comp: _Companions, warnings: lis
 
 
 def _require(f: _Frame, column: str, condition: BoolMask, why: str, involved: Sequence[str]) -> None:
-    f.add(column, "missing_conditional", condition & f.missing(column),
-          f"{column} is required for {why} and is empty", involved=involved)
+    f.add(
+        column,
+        "missing_conditional",
+        condition & f.missing(column),
+        f"{column} is required for {why} and is empty",
+        involved=involved,
+    )
 
 
 def _conditional_rules(f: _Frame) -> None:
@@ -463,10 +567,20 @@ def _conditional_rules(f: _Frame) -> None:
     nm = f.eq("amortisation_type", "non_maturity")
     dated = f.isin(inst, DATED_INSTRUMENTS) & ~nm
     dated_inv = (inst, "amortisation_type")
-    _require(f, "maturity_date", dated, "{instrument_type} rows (unless amortisation_type is non_maturity)",
-             dated_inv)
-    _require(f, "origination_date", dated, "{instrument_type} rows (unless amortisation_type is non_maturity)",
-             dated_inv)
+    _require(
+        f,
+        "maturity_date",
+        dated,
+        "{instrument_type} rows (unless amortisation_type is non_maturity)",
+        dated_inv,
+    )
+    _require(
+        f,
+        "origination_date",
+        dated,
+        "{instrument_type} rows (unless amortisation_type is non_maturity)",
+        dated_inv,
+    )
     issued = f.eq(inst, "debt_security") & f.eq("side", "liability")
     needs_cpty = f.valid(inst) & ~f.isin(inst, _NO_COUNTERPARTY) & ~issued
     _require(f, "counterparty_id", needs_cpty, "{instrument_type} rows", (inst, "side"))
@@ -482,11 +596,21 @@ def _conditional_rules(f: _Frame) -> None:
     for name in ("spread", "reset_frequency", "next_reset_date"):
         _require(f, name, floating, "floating rows", (rate_type,))
         _require(f, name, hybrid_indexed, "hybrid rows with a rate_index", (rate_type, "rate_index"))
-    f.add("rate_index", "missing_conditional", hybrid & f.missing("rate_index") & f.missing("reversion_rate"),
-          "hybrid rows need rate_index (floating after initial_rate_end_date) or reversion_rate; both are empty",
-          involved=(rate_type, "reversion_rate"))
-    _require(f, "principal_payment_frequency", f.isin("amortisation_type", _AMORTISING),
-             "amortisation_type {amortisation_type}", ("amortisation_type",))
+    f.add(
+        "rate_index",
+        "missing_conditional",
+        hybrid & f.missing("rate_index") & f.missing("reversion_rate"),
+        "hybrid rows need rate_index (floating after initial_rate_end_date) or reversion_rate; "
+        "both are empty",
+        involved=(rate_type, "reversion_rate"),
+    )
+    _require(
+        f,
+        "principal_payment_frequency",
+        f.isin("amortisation_type", _AMORTISING),
+        "amortisation_type {amortisation_type}",
+        ("amortisation_type",),
+    )
     _require(f, "notice_period_days", f.eq(inst, "deposit_notice"), "deposit_notice rows", (inst,))
     calls = f.valid("call_type") & ~f.eq("call_type", "none")
     _require(f, "next_call_date", calls, "call_type {call_type}", ("call_type",))
@@ -494,8 +618,13 @@ def _conditional_rules(f: _Frame) -> None:
     legs = f.eq(inst, "derivative_leg")
     for name in ("deal_id", "derivative_type", "notional_exchange"):
         _require(f, name, legs, "derivative legs", (inst,))
-    _require(f, "strike", legs & f.isin("derivative_type", _OPTION_DERIVATIVES),
-             "derivative_type {derivative_type}", (inst, "derivative_type"))
+    _require(
+        f,
+        "strike",
+        legs & f.isin("derivative_type", _OPTION_DERIVATIVES),
+        "derivative_type {derivative_type}",
+        (inst, "derivative_type"),
+    )
 
 
 def _position_links(f: _Frame, comp: _Companions, warnings: list[str]) -> None:
@@ -509,17 +638,29 @@ def _position_links(f: _Frame, comp: _Companions, warnings: list[str]) -> None:
         read = comp.counterparty_read_ids if comp.counterparty_read_ids is not None else comp.counterparty_ids
         was_read = _to_bool(pc.is_in(f.col("counterparty_id"), value_set=read))
         unknown = f.valid("counterparty_id") & ~known
-        f.add("counterparty_id", "unknown_counterparty", unknown & ~was_read,
-              "counterparty_id {value!r} is not in the counterparties table")
-        f.add("counterparty_id", "unknown_counterparty", unknown & was_read,
-              "counterparty_id {value!r}: its counterparties row was rejected (see that table's rejects)")
+        f.add(
+            "counterparty_id",
+            "unknown_counterparty",
+            unknown & ~was_read,
+            "counterparty_id {value!r} is not in the counterparties table",
+        )
+        f.add(
+            "counterparty_id",
+            "unknown_counterparty",
+            unknown & was_read,
+            "counterparty_id {value!r}: its counterparties row was rejected (see that table's rejects)",
+        )
     if comp.rate_index_codes is None:
         if f.has("rate_index") and f.valid("rate_index").any():
             warnings.append(f"{name}: no rate_indices table; rate_index not checked")
     else:
         known = _to_bool(pc.is_in(f.col("rate_index"), value_set=comp.rate_index_codes))
-        f.add("rate_index", "unknown_rate_index", f.valid("rate_index") & ~known,
-              "rate_index {value!r} is not among the usable rows of rate_indices")
+        f.add(
+            "rate_index",
+            "unknown_rate_index",
+            f.valid("rate_index") & ~known,
+            "rate_index {value!r} is not among the usable rows of rate_indices",
+        )
 
     # amortisation_type = schedule needs cash_flow_schedule rows summing to the balance (5.6)
     scheduled = f.eq("amortisation_type", "schedule")
@@ -528,31 +669,35 @@ def _position_links(f: _Frame, comp: _Companions, warnings: list[str]) -> None:
             has_rows = f.zeros
         else:
             has_rows = _to_bool(pc.is_in(f.col("position_id"), value_set=comp.schedule_ids))
-        f.add("amortisation_type", "missing_schedule", scheduled & ~has_rows,
-              "amortisation_type schedule needs rows in cash_flow_schedule for this position_id; none usable"
-              + ("" if comp.schedule_present else " (no cash_flow_schedule table)"),
-              involved=("position_id",))
+        f.add(
+            "amortisation_type",
+            "missing_schedule",
+            scheduled & ~has_rows,
+            "amortisation_type schedule needs rows in cash_flow_schedule for this position_id; none usable"
+            + ("" if comp.schedule_present else " (no cash_flow_schedule table)"),
+            involved=("position_id",),
+        )
         if comp.principal_ids is not None and comp.principal_sums is not None:
             index = pc.index_in(f.col("position_id"), value_set=comp.principal_ids)
             idx = pc.fill_null(index, -1)
             idx_np = np.asarray(
-                (idx.combine_chunks() if isinstance(idx, pa.ChunkedArray) else idx).to_numpy(zero_copy_only=False)
+                (idx.combine_chunks() if isinstance(idx, pa.ChunkedArray) else idx).to_numpy(
+                    zero_copy_only=False
+                )
             )
             sums = np.where(idx_np >= 0, comp.principal_sums[np.clip(idx_np, 0, None)], 0.0)
             expected = f.num("principal_balance") - np.nan_to_num(f.num("overdue_principal"), nan=0.0)
             abs_tol, rel_tol = SCHEDULE_TOLERANCE
             off = np.abs(sums - expected) > abs_tol + rel_tol * np.abs(expected)
-            sums_text = sums
-
-            def message(row: Mapping[str, str], _sums: FloatArray = sums_text) -> str:
-                return (
-                    f"future principal flows in cash_flow_schedule do not sum to principal_balance "
-                    f"{row['principal_balance']} minus overdue_principal {row['overdue_principal'] or 0}"
-                )
-
-            f.add("amortisation_type", "schedule_sum_mismatch", scheduled & has_rows & off, message,
-                  involved=("principal_balance", "overdue_principal", "position_id"),
-                  detail=("principal_balance", "overdue_principal"))
+            f.add(
+                "amortisation_type",
+                "schedule_sum_mismatch",
+                scheduled & has_rows & off,
+                "future principal flows in cash_flow_schedule sum to {scheduled:.2f}, expected "
+                "principal_balance - overdue_principal = {expected:.2f}",
+                involved=("principal_balance", "overdue_principal", "position_id"),
+                computed={"scheduled": sums, "expected": expected},
+            )
 
     # section 10 rule 1: a swap / forward deal has at least two legs
     legs = f.eq("instrument_type", "derivative_leg") & f.isin("derivative_type", _TWO_LEG_DERIVATIVES)
@@ -562,9 +707,13 @@ def _position_links(f: _Frame, comp: _Companions, warnings: list[str]) -> None:
         )
         assert isinstance(frame, pl.DataFrame)
         counts = frame.select(pl.col("leg").cast(pl.Int64).sum().over(["e", "d"])).to_series().to_numpy()
-        f.add("deal_id", "incomplete_deal", legs & f.valid("deal_id") & (np.asarray(counts) < 2),
-              "deal_id {value!r} has one leg only; a {derivative_type} deal needs two legs (one per side)",
-              involved=("derivative_type", "reporting_entity_id"))
+        f.add(
+            "deal_id",
+            "incomplete_deal",
+            legs & f.valid("deal_id") & (np.asarray(counts) < 2),
+            "deal_id {value!r} has one leg only; a {derivative_type} deal needs two legs (one per side)",
+            involved=("derivative_type", "reporting_entity_id"),
+        )
 
 
 def _count_warning(
@@ -577,10 +726,13 @@ def _count_warning(
 
 def _position_warnings(f: _Frame, warnings: list[str]) -> None:
     inst = "instrument_type"
-    _count_warning(f, warnings, "gl_account", f.true("on_balance_sheet"), "on-balance rows",
-                   "GL reconciliation")
+    _count_warning(
+        f, warnings, "gl_account", f.true("on_balance_sheet"), "on-balance rows", "GL reconciliation"
+    )
     securities = f.isin(inst, ("debt_security", "equity_investment", "fund_investment"))
-    _count_warning(f, warnings, "accounting_classification", securities, "securities", "reconciliation, capital")
+    _count_warning(
+        f, warnings, "accounting_classification", securities, "securities", "reconciliation, capital"
+    )
     _count_warning(f, warnings, "security_id", securities, "securities", "LCR")
     encumbered = f.num("encumbered_amount") > 0
     for name in ("encumbrance_type", "encumbrance_end_date"):
@@ -588,8 +740,14 @@ def _position_warnings(f: _Frame, warnings: list[str]) -> None:
     repos = f.isin(inst, ("repo", "reverse_repo"))
     for name in ("collateral_security_id", "collateral_market_value", "collateral_hqla_level"):
         _count_warning(f, warnings, name, repos, "repo / reverse_repo", "LCR, NSFR")
-    _count_warning(f, warnings, "unconditionally_cancellable", f.isin(inst, ("loan_commitment", "revolving_credit")),
-                   "loan_commitment / revolving_credit", "capital, LCR")
+    _count_warning(
+        f,
+        warnings,
+        "unconditionally_cancellable",
+        f.isin(inst, ("loan_commitment", "revolving_credit")),
+        "loan_commitment / revolving_credit",
+        "capital, LCR",
+    )
     mortgage = f.eq("credit_support_type", "mortgage")
     for name in ("ltv", "property_type"):
         _count_warning(f, warnings, name, mortgage, "real-estate-secured loans", "capital, NSFR")
@@ -600,8 +758,8 @@ def _position_warnings(f: _Frame, warnings: list[str]) -> None:
         if count:
             codes = pc.unique(pc.filter(sub, pa.array(outside))).to_pylist()[:5]
             warnings.append(
-                f"{f.schema.name}: {count} row(s) use product_subtype codes outside the positions.md 4.2 starter "
-                f"list (e.g. {', '.join(map(str, codes))}); accepted, check the product mapping"
+                f"{f.schema.name}: {count} row(s) use product_subtype codes outside the positions.md 4.2 "
+                f"starter list (e.g. {', '.join(map(str, codes))}); accepted, check the product mapping"
             )
 
 
@@ -612,10 +770,22 @@ def _position_warnings(f: _Frame, warnings: list[str]) -> None:
 
 def _counterparty_rules(f: _Frame, warnings: list[str]) -> None:
     ctype = "counterparty_type"
-    _count_warning(f, warnings, "fi_subtype", f.isin(ctype, FINANCIAL_COUNTERPARTY_TYPES),
-                   "financial counterparties", "Chinese interbank ratios")
-    _count_warning(f, warnings, "enterprise_size", f.isin(ctype, ("non_financial_corporate", "small_business"))
-                   & f.eq("country_of_residence", "CN"), "corporates of CN entities", "capital, LCR")
+    _count_warning(
+        f,
+        warnings,
+        "fi_subtype",
+        f.isin(ctype, FINANCIAL_COUNTERPARTY_TYPES),
+        "financial counterparties",
+        "Chinese interbank ratios",
+    )
+    _count_warning(
+        f,
+        warnings,
+        "enterprise_size",
+        f.isin(ctype, ("non_financial_corporate", "small_business")) & f.eq("country_of_residence", "CN"),
+        "corporates of CN entities",
+        "capital, LCR",
+    )
     given = f.valid("annual_turnover") | f.valid("total_assets")
     _count_warning(f, warnings, "financials_currency", given, "rows with turnover or assets", "capital")
 
@@ -623,11 +793,21 @@ def _counterparty_rules(f: _Frame, warnings: list[str]) -> None:
 def _curve_rules(f: _Frame, warnings: list[str]) -> None:
     value = f.num("value")
     df = f.eq("curve_type", "discount_factor")
-    f.add("value", "out_of_range", df & ~(value > 0), "discount factor {value} must be > 0",
-          involved=("curve_type",))
+    f.add(
+        "value",
+        "out_of_range",
+        df & f.valid("value") & ~(value > 0),
+        "discount factor {value} must be > 0",
+        involved=("curve_type",),
+    )
     rate_curve = f.isin("curve_type", _RATE_CURVE_TYPES)
-    f.add("value", "implausible_rate", rate_curve & ((value < _RATE_LO) | (value > _RATE_HI)), _PERCENT_MESSAGE,
-          involved=("curve_type",))
+    f.add(
+        "value",
+        "implausible_rate",
+        rate_curve & ((value < _RATE_LO) | (value > _RATE_HI)),
+        _PERCENT_MESSAGE,
+        involved=("curve_type",),
+    )
     for name in ("compounding", "day_count"):
         _count_warning(f, warnings, name, rate_curve, "rate curves", "the market layer (default applies)")
 
@@ -635,20 +815,27 @@ def _curve_rules(f: _Frame, warnings: list[str]) -> None:
 def _fx_rules(f: _Frame) -> None:
     f.add("rate", "out_of_range", ~(f.num("rate") > 0) & f.valid("rate"), "fx rate {value} must be > 0")
     same = _to_bool(pc.equal(f.col("base_currency"), f.col("quote_currency")))
-    f.add("quote_currency", "out_of_range", same, "quote_currency {value} equals base_currency",
-          involved=("base_currency",))
+    f.add(
+        "quote_currency",
+        "out_of_range",
+        same,
+        "quote_currency {value} equals base_currency",
+        involved=("base_currency",),
+    )
 
 
 def _gl_map_rules(f: _Frame) -> None:
     f.add("sign", "out_of_range", f.num("sign") == 0, "sign must be +1 (debit-normal) or -1 (credit-normal)")
 
 
-def _schedule_rules(f: _Frame, as_of: dt.date) -> None:
-    date_col = "flow_date" if f.schema.name == "cash_flow_schedule" else None
-    if date_col is not None:
-        f.add(date_col, "date_not_after_as_of", f.num(date_col) <= _day_number(as_of),
-              f"{date_col} {{value}} is not after the as-of {as_of.isoformat()}; past-due amounts belong in "
-              "overdue_* on the position")
+def _flow_date_rule(f: _Frame, as_of: dt.date) -> None:
+    f.add(
+        "flow_date",
+        "date_not_after_as_of",
+        f.num("flow_date") <= _day_number(as_of),
+        f"flow_date {{value}} is not after the as-of {as_of.isoformat()}; past-due amounts belong in "
+        "overdue_* on the position",
+    )
 
 
 def _schedule_links(f: _Frame, all_ids: pa.Array, used_ids: pa.Array) -> None:
@@ -657,8 +844,12 @@ def _schedule_links(f: _Frame, all_ids: pa.Array, used_ids: pa.Array) -> None:
     used = _to_bool(pc.is_in(pid, value_set=used_ids))
     valid = f.valid("position_id")
     f.add("position_id", "unknown_position", valid & ~read, "position_id {value!r} is not in positions")
-    f.add("position_id", "position_rejected", valid & read & ~used,
-          "position_id {value!r}: its positions row was rejected, so its schedule cannot be used")
+    f.add(
+        "position_id",
+        "position_rejected",
+        valid & read & ~used,
+        "position_id {value!r}: its positions row was rejected, so its schedule cannot be used",
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -725,7 +916,11 @@ def validate_tables(
         results[name] = result
         return result
 
-    order = [n for n in TABLE_ORDER if n in frames and n not in ("positions", "cash_flow_schedule", "rate_schedule")]
+    order = [
+        n
+        for n in TABLE_ORDER
+        if n in frames and n not in ("positions", "cash_flow_schedule", "rate_schedule")
+    ]
     for name in order:
         frame = frames[name]
         _common_rules(frame, as_of)
@@ -740,22 +935,29 @@ def validate_tables(
         elif name == "index_fixings" and "rate_indices" in results:
             codes = _clean_ids(parsed["rate_indices"], results["rate_indices"].rejected, "index_code")
             known = _to_bool(pc.is_in(frame.col("index_code"), value_set=codes))
-            frame.add("index_code", "unknown_rate_index", frame.valid("index_code") & ~known,
-                      "index_code {value!r} is not among the usable rows of rate_indices")
+            frame.add(
+                "index_code",
+                "unknown_rate_index",
+                frame.valid("index_code") & ~known,
+                "index_code {value!r} is not among the usable rows of rate_indices",
+            )
         finish(name)
 
     comp = _Companions()
     if "counterparties" in results:
         cp = results["counterparties"]
         comp.counterparty_ids = _clean_ids(cp.parsed, cp.rejected, "counterparty_id")
-        comp.counterparty_read_ids = _clean_ids(cp.parsed, np.zeros(cp.parsed.num_rows, bool), "counterparty_id")
+        comp.counterparty_read_ids = _clean_ids(
+            cp.parsed, np.zeros(cp.parsed.num_rows, bool), "counterparty_id"
+        )
     if "rate_indices" in results:
         ri = results["rate_indices"]
         comp.rate_index_codes = _clean_ids(ri.parsed, ri.rejected, "index_code")
     for name in ("cash_flow_schedule", "rate_schedule"):
         if name in frames:
             _common_rules(frames[name], as_of)
-            _schedule_rules(frames[name], as_of)
+    if "cash_flow_schedule" in frames:
+        _flow_date_rule(frames["cash_flow_schedule"], as_of)
     if "cash_flow_schedule" in frames:
         sched = frames["cash_flow_schedule"]
         prelim = _rejected(sched)
@@ -763,9 +965,9 @@ def validate_tables(
         comp.schedule_ids = _clean_ids(sched.parsed, prelim, "position_id")
         keep = ~prelim & sched.eq("flow_type", "principal")
         table = pa.table({"p": sched.col("position_id"), "a": sched.col("amount")}).filter(pa.array(keep))
-        frame = pl.from_arrow(table)
-        assert isinstance(frame, pl.DataFrame)
-        sums = frame.group_by("p").agg(pl.col("a").sum())
+        flows = pl.from_arrow(table)
+        assert isinstance(flows, pl.DataFrame)
+        sums = flows.group_by("p").agg(pl.col("a").sum())
         comp.principal_ids = sums.get_column("p").to_arrow().cast(pa.string())
         comp.principal_sums = np.asarray(sums.get_column("a").to_numpy(), dtype=np.float64)
 
@@ -774,10 +976,11 @@ def validate_tables(
     _positions_rules(positions, as_of, comp, warnings)
     pos_result = finish("positions")
 
-    all_ids = _clean_ids(positions.parsed, np.zeros(positions.n, bool), "position_id")
-    used_ids = _clean_ids(positions.parsed, pos_result.rejected, "position_id")
-    for name in ("cash_flow_schedule", "rate_schedule"):
-        if name in frames:
+    schedules = [n for n in ("cash_flow_schedule", "rate_schedule") if n in frames]
+    if schedules:
+        all_ids = _clean_ids(positions.parsed, np.zeros(positions.n, bool), "position_id")
+        used_ids = _clean_ids(positions.parsed, pos_result.rejected, "position_id")
+        for name in schedules:
             _schedule_links(frames[name], all_ids, used_ids)
             finish(name)
 
@@ -821,19 +1024,25 @@ def _rejects(results: Mapping[str, TableResult]) -> list[Reject]:
             idx = np.flatnonzero(finding.mask).astype(np.int64)
             if len(idx) == 0:
                 continue
-            texts = {}
+            texts: dict[str, list[str]] = {}
             fields = finding.detail if callable(finding.message) else tuple(_template_fields(finding.message))
             for c in dict.fromkeys((finding.column, *fields)):
+                if c in finding.computed:
+                    continue
                 texts[c] = text_of(parsed.raw[c], idx) if c in parsed.raw else [""] * len(idx)
             pids = text_of(pid_col, idx) if pid_col is not None else [""] * len(idx)
             for k, i in enumerate(idx):
-                row = {c: texts[c][k] for c in texts}
+                row: dict[str, Any] = {c: texts[c][k] for c in texts}
+                row.update({c: v[i] for c, v in finding.computed.items()})
                 row["value"] = texts[finding.column][k]
-                message = finding.message(row) if callable(finding.message) else finding.message.format_map(row)
+                message = (
+                    finding.message(row) if callable(finding.message) else finding.message.format_map(row)
+                )
                 if finding.hint is not None:
                     message += finding.hint(row["value"])
-                reject = Reject(file, int(rows[i]), finding.column, row["value"], finding.reason, message,
-                                pids[k], name)
+                reject = Reject(
+                    file, int(rows[i]), finding.column, row["value"], finding.reason, message, pids[k], name
+                )
                 out.append((t_index, int(rows[i]), seq, reject))
                 seq += 1
     out.sort(key=lambda item: (item[0], item[1], item[2]))
@@ -875,7 +1084,3 @@ def clean_table(result: TableResult) -> pa.Table:
     arrays.append(data.column(SOURCE_ROW))
     fields.append(pa.field(SOURCE_ROW, pa.int64()))
     return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
-
-
-def _unused(_: TableSchema) -> None:  # pragma: no cover - keeps the import used for type readers
-    return None

@@ -12,6 +12,7 @@ and including as-of + 1 calendar month (interfaces.md).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -167,13 +168,23 @@ def _monthly(as_of: dt.date) -> BucketSet:
     for k in range(1, MONTHLY_BUCKETS + 1):
         end = int(add_months(a, k, False)) - a
         out.append(
-            Bucket(f"M{k:03d}", label("bucket.monthly", "zh", n=k), label("bucket.monthly", "en", n=k), start, end)
+            Bucket(
+                f"M{k:03d}",
+                label("bucket.monthly", "zh", n=k),
+                label("bucket.monthly", "en", n=k),
+                start,
+                end,
+            )
         )
         start = end
     n = MONTHLY_BUCKETS
     out.append(
         Bucket(
-            f"M{n}+", label("bucket.monthly.after", "zh", n=n), label("bucket.monthly.after", "en", n=n), start, None
+            f"M{n}+",
+            label("bucket.monthly.after", "zh", n=n),
+            label("bucket.monthly.after", "en", n=n),
+            start,
+            None,
         )
     )
     return BucketSet("monthly", (*out, *_tail(start)))
@@ -183,7 +194,7 @@ def _user(name: str, bounds: Sequence[str], as_of: dt.date) -> BucketSet:
     if not bounds:
         raise ConfigError(f"bucket_sets.{name}: give at least one upper bound, e.g. [1D, 30D, 1Y]")
     days = [_tenor_days(as_of, str(b)) for b in bounds]
-    if any(b <= a for a, b in zip(days, days[1:], strict=False)) or days[0] < 1:
+    if any(b <= a for a, b in itertools.pairwise(days)) or days[0] < 1:
         raise ConfigError(f"bucket_sets.{name}: upper bounds must increase strictly, got {list(bounds)}")
     out: list[Bucket] = []
     start = 0
@@ -198,7 +209,11 @@ def _user(name: str, bounds: Sequence[str], as_of: dt.date) -> BucketSet:
             code = f"{prev}-{text}"
         out.append(Bucket(code, zh, en, start, end))
         start, prev = end, text
-    out.append(Bucket(f">{prev}", label("bucket.over", "zh", lo=prev), label("bucket.over", "en", lo=prev), start, None))
+    out.append(
+        Bucket(
+            f">{prev}", label("bucket.over", "zh", lo=prev), label("bucket.over", "en", lo=prev), start, None
+        )
+    )
     return BucketSet(name, (*out, *_tail(start)))
 
 

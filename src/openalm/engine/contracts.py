@@ -122,7 +122,9 @@ def _ints(table: pa.Table, name: str, default: int) -> IntArray:
     n = table.num_rows
     if col is None:
         return np.full(n, default, dtype=np.int64)
-    return np.asarray(pc.cast(col, pa.int64()).fill_null(default).to_numpy(zero_copy_only=False), dtype=np.int64)
+    return np.asarray(
+        pc.cast(col, pa.int64()).fill_null(default).to_numpy(zero_copy_only=False), dtype=np.int64
+    )
 
 
 def _bools(table: pa.Table, name: str) -> npt.NDArray[np.bool_]:
@@ -130,7 +132,9 @@ def _bools(table: pa.Table, name: str) -> npt.NDArray[np.bool_]:
     n = table.num_rows
     if col is None:
         return np.zeros(n, dtype=np.bool_)
-    return np.asarray(pc.cast(col, pa.bool_()).fill_null(False).to_numpy(zero_copy_only=False), dtype=np.bool_)
+    return np.asarray(
+        pc.cast(col, pa.bool_()).fill_null(False).to_numpy(zero_copy_only=False), dtype=np.bool_
+    )
 
 
 def _strings(table: pa.Table, name: str) -> npt.NDArray[np.object_]:
@@ -184,7 +188,9 @@ def index_tenor_of(index_code: str, indices: pa.Table | None) -> str | None:
     return None
 
 
-def _discount_curve(curves: CurveSet, ccy: str, configured: Mapping[str, str], projection_ids: set[str]) -> ZeroCurve:
+def _discount_curve(
+    curves: CurveSet, ccy: str, configured: Mapping[str, str], projection_ids: set[str]
+) -> ZeroCurve:
     try:
         return curves.base_discount_curve(ccy, configured)
     except MarketDataError:
@@ -414,7 +420,9 @@ def _csr(table: pa.Table | None, positions: pa.Table, date_col: str, a_col: str,
     if kind_filter is not None and kind_filter[0] in t.column_names:
         pass
     ids = positions.column("position_id")
-    pos_index = pc.index_in(pc.cast(t.column("position_id"), pa.string()), value_set=pc.cast(ids, pa.string()))
+    pos_index = pc.index_in(
+        pc.cast(t.column("position_id"), pa.string()), value_set=pc.cast(ids, pa.string())
+    )
     row = np.asarray(pos_index.fill_null(-1).to_numpy(zero_copy_only=False), np.int64)
     keep = row >= 0
     dates = _days(t, date_col)[keep]
@@ -566,7 +574,9 @@ def build_contract_arrays(
     disc = np.array([ctx.discount_curve[c] for c in ctx.currencies], np.int64)[ccy_idx]
     lost = floating_rt & (proj < 0) & (rt == RATE_TYPES.index("floating"))
     if lost.any():
-        warnings.append(f"{int(lost.sum())} floating rows without a projection curve use their discount curve")
+        warnings.append(
+            f"{int(lost.sum())} floating rows without a projection curve use their discount curve"
+        )
         proj = np.where(lost, disc, proj)
     floating = floating_rt & (proj >= 0)
 
@@ -576,7 +586,7 @@ def build_contract_arrays(
     fix_day = next_reset - lag
     need = floating & (next_reset != NO_DATE) & (fix_day <= a)
     if need.any() and idx_values:
-        codes = np.array(idx_values + [""], dtype=object)[idx_idx]
+        codes = np.array([*idx_values, ""], dtype=object)[idx_idx]
         for k in np.nonzero(need)[0]:
             hit = ctx.fixings.latest(str(codes[k]), int(fix_day[k]))
             if hit is not None:
@@ -631,7 +641,9 @@ def build_contract_arrays(
     cf[:, K.F_PFLOOR] = _floats(positions, "periodic_floor")
     cf[:, K.F_REV] = _floats(positions, "reversion_rate")
     cf[:, K.F_INSTALLMENT] = np.where(
-        amort == AMORTISATION_TYPES.index("annuity_fixed_payment"), _floats(positions, "installment_amount"), np.nan
+        amort == AMORTISATION_TYPES.index("annuity_fixed_payment"),
+        _floats(positions, "installment_amount"),
+        np.nan,
     )
     cf[:, K.F_INIT_EXCH] = _floats(positions, "initial_exchange_amount")
     cf[:, K.F_FIXING] = known

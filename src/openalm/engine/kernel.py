@@ -31,7 +31,7 @@ from openalm.conventions.dates import NO_DATE, add_months, add_tenor
 from openalm.conventions.daycount import year_fraction
 from openalm.market._kernel import zero_rate_packed
 
-__all__ = ["CI_COLUMNS", "CF_COLUMNS", "run_partition_kernel"]
+__all__ = ["CF_COLUMNS", "CI_COLUMNS", "run_partition_kernel"]
 
 # ---- contract categories -------------------------------------------------------------------
 CAT_DATED = 0
@@ -573,7 +573,9 @@ def walk_contract(
             if f <= as_of and cf[i, F_FIXING] == cf[i, F_FIXING]:
                 idx = cf[i, F_FIXING]
             else:
-                idx = _project_index(f, as_of, dc, ci[i, I_IDX_N], ci[i, I_IDX_U], ci[i, I_PROJ], c_off, c_t, c_z, shock)
+                idx = _project_index(
+                    f, as_of, dc, ci[i, I_IDX_N], ci[i, I_IDX_U], ci[i, I_PROJ], c_off, c_t, c_z, shock
+                )
             new = mult * idx + spread
             if floor == floor and new < floor:
                 new = floor

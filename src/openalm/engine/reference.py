@@ -9,7 +9,7 @@ Notation (as in the design notes): ``A`` as-of date, ``O`` origination, ``M`` ma
 principal balance net of overdue principal, ``r`` the rate in force, ``tau(a, b)`` the contract
 day count's year fraction (:func:`openalm.conventions.year_fraction`).
 
-Choices where the specification leaves room (the kernel follows the same ones):
+Choices where the specification leaves room (the numba kernel must make the same ones):
 
 * **Unknown / missing terms.** ``day_count`` missing -> ``act_365f``; ``current_rate`` missing ->
   0; ``rate_multiplier`` -> 1; ``spread`` -> 0; ``reset_lag_days`` -> 0; ``rate_type`` missing ->
@@ -32,13 +32,19 @@ Choices where the specification leaves room (the kernel follows the same ones):
   ``calendar`` argument or ``holiday_calendar``); an adjusted date is never before ``A + 1``.
   Origination (drawdown) dates, non-maturity dates and ``cash_flow_schedule`` dates are used as
   given (not adjusted).
-* **ICMA reference period.** ``[end - tenor, end]`` with frequency ``12 / months`` for month and
-  year tenors; for day, week and ``T`` tenors (and non-maturity slices) a one-year reference
-  period ``[end - 1Y, end]`` with frequency 1.
+* **ICMA reference period.** "The regular period that ends at the period's end date" is read on
+  the roll grid: for an end date on the grid, ``[previous grid date, end]`` (so every regular
+  coupon is exactly ``1 / frequency``, as in QuantLib, even when month ends are clipped, e.g. a
+  31 Aug maturity without EOM rule); for an end date off the grid (the maturity after an
+  anchored roll), ``[end - tenor, end]``. Day, week and ``T`` tenors, non-maturity slices and
+  schedule rows without a tenor use ``[end - 1Y, end]``. The EOM rule tests the calendar month
+  end (QuantLib tests the business month end).
 * **Interest-only periods.** A principal date ``d`` pays no principal when ``d <=
   interest_only_end_date``; the maturity date always pays what remains.
 * **Balloons.** ``amortisation_term_months`` (with a known ``O`` and ``O + term > M``) extends the
   instalment count for ``annuity``, ``annuity_fixed_payment`` and ``linear`` alike.
+* **Annuity instalment.** ``1 - (1 + i)^-n`` is evaluated as ``-expm1(-n log1p(i))`` (same value,
+  no cancellation for tiny rates). Annuity principal dates after the balance is repaid pay 0.
 * **Annuity rate.** The instalment at principal date ``d`` uses the rate in force over the last
   day before ``d`` (the rate of the period the instalment closes), so a reset on ``d`` changes
   the next instalment, not this one.
@@ -47,7 +53,12 @@ Choices where the specification leaves room (the kernel follows the same ones):
   ``effective_date``; ``new_rate_type`` is not modelled. On a date with both a step and a reset,
   the step is applied first. Floating rows without ``next_reset_date`` reset on the dates rolled
   backward from ``M`` by the reset frequency; a missing reset frequency falls back to the interest
-  frequency. A fixing day ``f <= A`` without a fixing uses the projection curve's forward over
+  frequency (no reset tenor at all, or ``T``: only the anchor). A floating row without
+  ``rate_index`` is projected on the projection / discount curve. The forward's accrual fraction
+  is the contract's day count over ``[f, f + index tenor]``; the index tenor is the
+  ``index_tenor`` argument, else the index code suffix (``CNY_SHIBOR_3M`` -> 3M; ``CNY_FR007``
+  has none), else the reset frequency, else the interest frequency, else 3M.
+  A fixing day ``f <= A`` without a fixing uses the projection curve's forward over
   ``[A, A + index tenor]``. Without a projection curve the discount curve projects; without any
   curve a reset keeps the previous rate. Hybrid rows whose ``initial_rate_end_date`` (IRE) is
   after ``A`` reset first at IRE, then on ``next_reset_date + k x reset tenor`` (anchor IRE when
@@ -60,11 +71,19 @@ Choices where the specification leaves room (the kernel follows the same ones):
   paid per the amortisation (bullet: the notional at ``M``).
 * **Schedule rows.** ``cash_flow_schedule`` rows dated ``<= A`` and ``fee`` rows are ignored;
   ``notional_exchange`` rows count as principal; ``drawdown`` rows replace the generated drawdown
-  of a forward-starting row; interest rows are used with their amounts as given. Principal never
-  exceeds the balance and the last schedule date pays what remains (``B`` at ``M`` when the
-  schedule has no future principal row).
-* **Not modelled here (as in the kernel):** ``interest_capitalised``, ``rate_averaging`` other than
-  a single fixing, behavioural prepayment / withdrawal.
+  of a forward-starting row; interest rows are used with their amounts as given. Without interest
+  rows, interest is computed (item 4) on the scheduled principal dates (as given, unadjusted),
+  the first period starting at ``last_interest_payment_date``, else one interest (or principal)
+  tenor before the first date, floored at O. Principal never exceeds the balance and the last
+  schedule date pays what remains; without a future principal row the row is a bullet.
+* **PV.** Overdue principal counts at DF = 1; PV is None when part of the principal is undated or
+  no discount curve is given; off-balance commitments have PV 0.
+* **Reporting fields.** An interest row's ``rate`` is ``sum(B_k r_k tau_k) / sum(B_k tau_k)`` over
+  its sub-periods, its ``balance`` the balance at the period start; periods with nothing
+  outstanding produce no row.
+* **Not modelled:** ``interest_capitalised``, ``rate_averaging`` other than a single fixing,
+  forward-starting non-maturity rows (treated as starting at A), behavioural prepayment /
+  withdrawal.
 """
 
 from __future__ import annotations
@@ -72,6 +91,7 @@ from __future__ import annotations
 import calendar as _calendar
 import dataclasses
 import datetime as dt
+import itertools
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -99,9 +119,7 @@ _BUMP = 1e-4  # one basis point, for effective duration
 OFF_BALANCE_TYPES = frozenset({"loan_commitment", "guarantee", "letter_of_credit", "acceptance"})
 """Instrument types that produce no dated flows until drawn (PV = 0)."""
 
-UNDATED_TYPES = frozenset(
-    {"equity_investment", "fund_investment", "other_asset", "other_liability", "cash"}
-)
+UNDATED_TYPES = frozenset({"equity_investment", "fund_investment", "other_asset", "other_liability", "cash"})
 """Instrument types whose rows without a maturity date go to the undated bucket."""
 
 _KIND_ORDER = {"drawdown": 0, "interest": 1, "principal": 2}
@@ -342,9 +360,27 @@ def _float(row: Mapping[str, Any], key: str, default: float | None = None) -> fl
         raise ModelError(f"{key}: {value!r} is not a number") from err
 
 
+def _num(row: Mapping[str, Any], key: str, default: float) -> float:
+    value = _float(row, key)
+    return default if value is None else value
+
+
 def _code(row: Mapping[str, Any], key: str, default: str | None = None) -> str | None:
     value = _get(row, key)
     return default if value is None else str(value).strip().lower()
+
+
+def _flow_date(r: Mapping[str, Any]) -> dt.date:
+    """``flow_date`` of a ``cash_flow_schedule`` row (required)."""
+    day = _date(r, "flow_date")
+    if day is None:
+        raise ModelError(f"cash_flow_schedule row without flow_date: {dict(r)}")
+    return day
+
+
+def _text(row: Mapping[str, Any], key: str) -> str | None:
+    value = _get(row, key)
+    return None if value is None else str(value).strip()
 
 
 def _bool(row: Mapping[str, Any], key: str) -> bool:
@@ -418,8 +454,8 @@ def _read_terms(row: Mapping[str, Any]) -> _Terms:
     instrument_type = _code(row, "instrument_type", "loan") or "loan"
     side = _code(row, "side", "asset") or "asset"
     maturity = _date(row, "maturity_date")
-    balance = max(0.0, _float(row, "principal_balance", 0.0) or 0.0)
-    overdue = min(balance, max(0.0, _float(row, "overdue_principal", 0.0) or 0.0))
+    balance = max(0.0, _num(row, "principal_balance", 0.0))
+    overdue = min(balance, max(0.0, _num(row, "overdue_principal", 0.0)))
     amort = _code(row, "amortisation_type") or ("non_maturity" if maturity is None else "bullet")
     timing = _code(row, "interest_timing") or ("advance" if instrument_type == "bill_discount" else "arrears")
     dc_text = _code(row, "day_count", "act_365f") or "act_365f"
@@ -438,7 +474,7 @@ def _read_terms(row: Mapping[str, Any]) -> _Terms:
     reset_tenor = _parse_tenor(_get(row, "reset_frequency"), column="reset_frequency")
     interest_tenor = _parse_tenor(_get(row, "interest_payment_frequency"), column="interest_payment_frequency")
     term = _float(row, "amortisation_term_months")
-    lag = _float(row, "reset_lag_days", 0.0) or 0.0
+    lag = _num(row, "reset_lag_days", 0.0)
     notice = _float(row, "notice_period_days")
     return _Terms(
         position_id=str(_get(row, "position_id") or ""),
@@ -457,12 +493,12 @@ def _read_terms(row: Mapping[str, Any]) -> _Terms:
         interest_only_end=_date(row, "interest_only_end_date"),
         amortisation_term_months=None if term is None else int(term),
         rate_type=_code(row, "rate_type", "fixed") or "fixed",
-        current_rate=_float(row, "current_rate", 0.0) or 0.0,
+        current_rate=_num(row, "current_rate", 0.0),
         day_count=day_count,
         interest_timing=timing,
-        rate_index=None if _get(row, "rate_index") is None else str(_get(row, "rate_index")).strip(),
-        spread=_float(row, "spread", 0.0) or 0.0,
-        multiplier=_float(row, "rate_multiplier", 1.0) or 0.0,
+        rate_index=_text(row, "rate_index"),
+        spread=_num(row, "spread", 0.0),
+        multiplier=_num(row, "rate_multiplier", 1.0),
         reset_tenor=reset_tenor,
         next_reset=_date(row, "next_reset_date"),
         reset_lag_days=int(lag),
@@ -474,11 +510,9 @@ def _read_terms(row: Mapping[str, Any]) -> _Terms:
         reversion_rate=_float(row, "reversion_rate"),
         amortisation_type=amort,
         interest_tenor=interest_tenor,
-        principal_tenor=_parse_tenor(
-            _get(row, "principal_payment_frequency"), column="principal_payment_frequency"
-        ),
+        principal_tenor=_parse_tenor(_get(row, "principal_payment_frequency"), column="principal_payment_frequency"),
         business_day_convention=_code(row, "business_day_convention"),
-        holiday_calendar=None if _get(row, "holiday_calendar") is None else str(_get(row, "holiday_calendar")),
+        holiday_calendar=_text(row, "holiday_calendar"),
         end_of_month=_bool(row, "end_of_month_rule"),
         installment_amount=_float(row, "installment_amount"),
         non_accrual=_code(row, "accrual_status") == "non_accrual",
@@ -497,19 +531,26 @@ _MAX_ROLLS = 100_000  # guards the roll loops against nonsense terms (e.g. a 1D 
 
 def _roll_schedule(
     anchor: dt.date | None, tenor: _Tenor | None, maturity: dt.date, lower: dt.date, eom: bool
-) -> tuple[list[dt.date], dt.date | None]:
-    """Unadjusted payment dates in ``(lower, maturity]`` and the roll date before the first one.
+) -> tuple[list[dt.date], dt.date | None, dict[dt.date, dt.date]]:
+    """Unadjusted payment dates in ``(lower, maturity]``, the roll date before the first one, and
+    the grid predecessor of every date that lies on the roll grid.
 
     * ``tenor`` missing or ``T``: the single date ``M``; no roll date.
     * ``anchor`` N given: ``N + k x tenor`` (k = 0, 1, ...; each computed from N, month ends
       clipped, EOM rule when ``eom`` and N is a month end) while ``< M``, then ``M``. The roll date
-      before the first kept date is ``N + (k_first - 1) x tenor``.
+      before the first kept date is ``N + (k_first - 1) x tenor``; the predecessor of
+      ``N + k x tenor`` is ``N + (k - 1) x tenor`` (M has one only when it is on the grid).
     * otherwise roll backward from M: ``M - k x tenor`` (k = 0, 1, ...) while ``> lower``
       (EOM rule when ``eom`` and M is a month end); the roll date before the first date is
-      ``M - K x tenor`` with K the first k whose date is ``<= lower``.
+      ``M - K x tenor`` with K the first k whose date is ``<= lower``; the predecessor of
+      ``M - k x tenor`` is ``M - (k + 1) x tenor``.
+
+    The predecessors are the ICMA reference-period starts ("the regular period that ends at the
+    period's end date").
     """
+    grid: dict[dt.date, dt.date] = {}
     if tenor is None or tenor.is_once:
-        return [maturity], None
+        return [maturity], None, grid
     if anchor is not None:
         dates: list[dt.date] = []
         k_first: int | None = None
@@ -517,23 +558,27 @@ def _roll_schedule(
         while k < _MAX_ROLLS:
             d = tenor.add(anchor, k, eom)
             if d >= maturity:
+                if d == maturity:
+                    grid[maturity] = tenor.add(anchor, k - 1, eom)
                 break
             if d > lower:
                 if k_first is None:
                     k_first = k
                 dates.append(d)
+                grid[d] = tenor.add(anchor, k - 1, eom)
             k += 1
         if k_first is None:
             k_first = k
         dates.append(maturity)
-        return dates, tenor.add(anchor, k_first - 1, eom)
+        return dates, tenor.add(anchor, k_first - 1, eom), grid
     back: list[dt.date] = []
     k = 0
     while k < _MAX_ROLLS:
         d = tenor.add(maturity, -k, eom)
         if d <= lower:
-            return sorted(back), d
+            return sorted(back), d, grid
         back.append(d)
+        grid[d] = tenor.add(maturity, -(k + 1), eom)
         k += 1
     raise ModelError(f"schedule rolling from {maturity} by {tenor} did not reach {lower}")
 
@@ -559,6 +604,17 @@ def _extend_schedule(
             out.append(d)
         k += 1
     return out
+
+
+def _annuity_payment(balance: float, i: float, n: int) -> float:
+    """Level instalment ``P = B i / (1 - (1 + i)^-n)``; ``P = B / n`` when ``i = 0``.
+
+    ``1 - (1 + i)^-n`` is evaluated as ``-expm1(-n log1p(i))`` so that tiny rates stay accurate.
+    """
+    denominator = -math.expm1(-n * math.log1p(i)) if i != 0.0 else 0.0
+    if denominator == 0.0:
+        return balance / n
+    return balance * i / denominator
 
 
 @dataclass
@@ -651,30 +707,36 @@ class _Projection:
                 return tenor
         return _Tenor(3, "M")
 
-    def tau(self, a: dt.date, b: dt.date, period_end: dt.date, tenor: _Tenor | None) -> float:
+    def tau(
+        self,
+        a: dt.date,
+        b: dt.date,
+        period_end: dt.date,
+        tenor: _Tenor | None,
+        ref_start: dt.date | None = None,
+    ) -> float:
         """Year fraction ``tau(a, b)`` in the contract's day count.
 
         For ``act_act_icma`` the reference period is the regular period ending at
-        ``period_end``: ``[period_end - tenor, period_end]``, frequency ``12 / months``; a day,
-        week or ``T`` tenor uses ``[period_end - 1Y, period_end]``, frequency 1. The termination
-        date (30E/360 ISDA) is the maturity date.
+        ``period_end``: ``[ref_start, period_end]`` where ``ref_start`` is the previous date of the
+        roll grid when ``period_end`` is on it, else ``period_end - tenor`` (month tenors); a day,
+        week or ``T`` tenor uses ``[period_end - 1Y, period_end]``. The termination date
+        (30E/360 ISDA) is the maturity date.
         """
         dc = self.t.day_count
+        freq = 0
         if dc == DayCount.ACT_ACT_ICMA:
             months = tenor.months if tenor is not None else None
             if months is None:
                 months = 12
-            ref_start = _add_months(period_end, -months, self.t.end_of_month)
+                ref_start = None
+            if ref_start is None:
+                ref_start = _add_months(period_end, -months, self.t.end_of_month)
             ref_end = period_end
-            freq = 12.0 / months
         else:
-            ref_start, ref_end, freq = a, b, 1.0
+            ref_start, ref_end = a, b
         termination = self.maturity if self.maturity is not None else b
-        return float(
-            year_fraction(
-                int(dc), _day(a), _day(b), _day(ref_start), _day(ref_end), freq, _day(termination)
-            )
-        )
+        return float(year_fraction(int(dc), _day(a), _day(b), _day(ref_start), _day(ref_end), freq, _day(termination)))
 
     def regular_fraction(self, tenor: _Tenor | None) -> float:
         """``tau_reg``: the day count's fraction of one regular period of ``tenor`` (annuity).
@@ -745,7 +807,7 @@ class _Projection:
         A = self.as_of
         if M is None or t.rate_type not in ("floating", "hybrid"):
             return []
-        if t.rate_type == "hybrid" and t.rate_index is None and t.initial_rate_end is not None:
+        if t.rate_type == "hybrid" and t.rate_index is None:
             return []  # reverts to a fixed rate at IRE (see rate_events)
         tenor = t.reset_tenor if t.reset_tenor is not None else t.interest_tenor
         if tenor is not None and tenor.is_once:
@@ -829,9 +891,8 @@ class _Projection:
         if t.periodic_floor is not None and rate < previous - t.periodic_floor:
             rate = previous - t.periodic_floor
             clamps.append(f"periodic floor {_pct(previous)} - {_pct(t.periodic_floor)}")
-        note = (
-            f"reset {reset}: {source}; {t.multiplier:g} x {_pct(value)} + {_pct(spread)} = {_pct(raw)}"
-            + (f" -> {', '.join(clamps)} -> {_pct(rate)}" if clamps else "")
+        note = f"reset {reset}: {source}; {t.multiplier:g} x {_pct(value)} + {_pct(spread)} = {_pct(raw)}" + (
+            f" -> {', '.join(clamps)} -> {_pct(rate)}" if clamps else ""
         )
         return rate, note
 
@@ -932,7 +993,7 @@ class _Projection:
             day = _date(r, "flow_date")
             if flow_type in wanted and day is not None and day > self.as_of:
                 out.append(r)
-        return sorted(out, key=lambda r: _date(r, "flow_date") or self.as_of)
+        return sorted(out, key=_flow_date)
 
     # -- dated rows (items 3-7) -------------------------------------------------------------------
 
@@ -950,24 +1011,25 @@ class _Projection:
         if amort == "schedule" and not sched_principal:
             amort = "bullet"  # nothing scheduled after A: the balance is repaid at maturity
         if self.maturity is None:
-            self.maturity = max(_date(r, "flow_date") for r in sched_principal)  # type: ignore[type-var]
+            self.maturity = max(_flow_date(r) for r in sched_principal)
         M = self.maturity
         assert M is not None
         if M <= A:
             return [], overdue + B, []
-        O = t.origination
-        forward_start = O is not None and O > A
-        lower = O if (forward_start and O is not None) else A
+        orig = t.origination
+        forward_start = orig is not None and orig > A
+        lower = orig if (forward_start and orig is not None) else A
         eom = t.end_of_month
         events = self.rate_events()
         flows: list[_Flow] = []
 
         # principal and interest dates (item 3)
         if amort == "schedule":
-            pdates = sorted({_date(r, "flow_date") for r in sched_principal})  # type: ignore[type-var]
+            pdates = sorted({_flow_date(r) for r in sched_principal})
             itenor = t.interest_tenor or t.principal_tenor
             idates = list(pdates)
             iprev = itenor.add(idates[0], -1, eom) if itenor is not None and not itenor.is_once else None
+            igrid: dict[dt.date, dt.date] = {}
             panchor, ptenor = None, None
         else:
             if amort == "bullet":
@@ -975,34 +1037,38 @@ class _Projection:
             else:
                 ptenor = t.principal_tenor or t.interest_tenor
                 panchor = t.next_principal or (t.next_interest if t.principal_tenor is None else None)
-            pdates, _ = _roll_schedule(panchor, ptenor, M, lower, eom)
+            pdates, _, _ = _roll_schedule(panchor, ptenor, M, lower, eom)
             if amort == "bullet":
                 itenor = t.interest_tenor
                 ianchor = t.next_interest
             else:
                 itenor = t.interest_tenor or ptenor
                 ianchor = t.next_interest or (t.next_principal if t.interest_tenor is None else None)
-            idates, iprev = _roll_schedule(ianchor, itenor, M, lower, eom)
+            idates, iprev, igrid = _roll_schedule(ianchor, itenor, M, lower, eom)
 
         # drawdown / initial exchange (item 7)
-        if forward_start and O is not None:
+        if forward_start and orig is not None:
             if t.is_derivative:
                 if t.notional_exchange == "initial_and_final":
                     amount = t.initial_exchange_amount if t.initial_exchange_amount is not None else B
-                    flows.append(
-                        _Flow(O, "drawdown", amount, -t.direction, 0.0, detail="initial notional exchange")
-                    )
+                    flows.append(_Flow(orig, "drawdown", amount, -t.direction, 0.0, detail="initial notional exchange"))
             else:
                 sched_draw = self.schedule_rows("drawdown") if t.amortisation_type == "schedule" else []
                 if sched_draw:
                     for r in sched_draw:
-                        day = _date(r, "flow_date")
-                        assert day is not None
-                        amount = _float(r, "amount", 0.0) or 0.0
+                        day = _flow_date(r)
+                        amount = _num(r, "amount", 0.0)
                         flows.append(_Flow(day, "drawdown", amount, -t.direction, 0.0, detail="scheduled drawdown"))
                 else:
                     flows.append(
-                        _Flow(O, "drawdown", B, -t.direction, 0.0, detail=f"forward start: drawdown at {O}")
+                        _Flow(
+                            orig,
+                            "drawdown",
+                            B,
+                            -t.direction,
+                            0.0,
+                            detail=f"forward start: drawdown at {orig}",
+                        )
                     )
 
         # principal (item 5)
@@ -1011,8 +1077,16 @@ class _Projection:
         if exchange_principal:
             for day, amount, before, note in paid:
                 if amount != 0.0:
-                    flows.append(_Flow(self.adjust(day) if amort != "schedule" else day, "principal",
-                                       amount, t.direction, before, detail=note))
+                    flows.append(
+                        _Flow(
+                            self.adjust(day) if amort != "schedule" else day,
+                            "principal",
+                            amount,
+                            t.direction,
+                            before,
+                            detail=note,
+                        )
+                    )
 
         def balance_at(day: dt.date) -> float:
             """Balance outstanding from ``day`` on (after principal paid on dates <= day)."""
@@ -1023,20 +1097,36 @@ class _Projection:
             sched_interest = self.schedule_rows("interest") if t.amortisation_type == "schedule" else []
             if sched_interest:
                 for r in sched_interest:
-                    day = _date(r, "flow_date")
-                    assert day is not None
+                    day = _flow_date(r)
                     a = _date(r, "accrual_start_date")
                     b = _date(r, "accrual_end_date")
                     yf = self.tau(a, b, b, itenor) if (a is not None and b is not None) else None
                     flows.append(
-                        _Flow(day, "interest", _float(r, "amount", 0.0) or 0.0, t.direction,
-                              balance_at(a or day), a, b, _float(r, "period_rate"), yf,
-                              "interest from cash_flow_schedule")
+                        _Flow(
+                            day,
+                            "interest",
+                            _num(r, "amount", 0.0),
+                            t.direction,
+                            balance_at(a or day),
+                            a,
+                            b,
+                            _float(r, "period_rate"),
+                            yf,
+                            "interest from cash_flow_schedule",
+                        )
                     )
             else:
                 flows.extend(
                     self.interest_flows(
-                        B, iprev, idates, itenor, pdates, events, balance_at, adjust=amort != "schedule"
+                        B,
+                        iprev,
+                        idates,
+                        itenor,
+                        pdates,
+                        events,
+                        balance_at,
+                        grid=igrid,
+                        adjust=amort != "schedule",
                     )
                 )
         return flows, overdue, events
@@ -1072,9 +1162,8 @@ class _Projection:
         if amort == "schedule":
             by_date: dict[dt.date, float] = {}
             for r in sched_principal:
-                day = _date(r, "flow_date")
-                assert day is not None
-                by_date[day] = by_date.get(day, 0.0) + (_float(r, "amount", 0.0) or 0.0)
+                day = _flow_date(r)
+                by_date[day] = by_date.get(day, 0.0) + (_num(r, "amount", 0.0))
             days = sorted(by_date)
             for j, day in enumerate(days):
                 amount = bal if j == len(days) - 1 else min(max(by_date[day], 0.0), bal)
@@ -1105,17 +1194,17 @@ class _Projection:
                     amount = bal / n
                     note = f"linear: {_money(bal)} / {n}"
                 else:
-                    r = self.rate_at(events, t.current_rate, day - _ONE_DAY)
-                    i = r * tau_reg
+                    rate = self.rate_at(events, t.current_rate, day - _ONE_DAY)
+                    i = rate * tau_reg
                     if amort == "annuity" or fixed_payment is None:
-                        payment = bal / n if i == 0.0 else bal * i / (1.0 - (1.0 + i) ** (-n))
+                        payment = _annuity_payment(bal, i, n)
                         if amort == "annuity_fixed_payment":
                             fixed_payment = payment
                     else:
                         payment = fixed_payment
                     amount = payment - bal * i
                     note = (
-                        f"{amort}: P = {_money(payment)} (n={n}, i = {_pct(r)} x {tau_reg:.6f}); "
+                        f"{amort}: P = {_money(payment)} (n={n}, i = {_pct(rate)} x {tau_reg:.6f}); "
                         f"principal = P - {_money(bal)} x i"
                     )
                 amount = min(max(amount, 0.0), bal)
@@ -1133,6 +1222,7 @@ class _Projection:
         events: Sequence[_RateEvent],
         balance_at: Callable[[dt.date], float],
         *,
+        grid: Mapping[dt.date, dt.date],
         adjust: bool = True,
     ) -> list[_Flow]:
         """Interest flows (item 4).
@@ -1141,26 +1231,26 @@ class _Projection:
         ``last_interest_payment_date``, else the roll date one tenor before ``d_1`` (``T``:
         ``origination_date``), floored at O; else A, and ``accrued_interest`` is added to the
         first payment. Each period is cut at principal dates and rate events; a sub-period
-        ``[a, b]`` accrues ``balance(a) x rate(a) x tau(a, b)`` (ICMA reference period ending at
-        the period's end). Arrears: paid at the adjusted period end; advance: at the adjusted
-        period start, only for periods starting after A (``adjust=False``: dates as given, for
-        ``cash_flow_schedule`` dates).
+        ``[a, b]`` accrues ``balance(a) x rate(a) x tau(a, b)`` (ICMA reference period: the regular
+        period of the roll ``grid`` ending at the period's end). Arrears: paid at the adjusted
+        period end; advance: at the adjusted period start, only for periods starting after A
+        (``adjust=False``: dates as given, for ``cash_flow_schedule`` dates).
         """
         t = self.t
         A = self.as_of
-        O = t.origination
+        orig = t.origination
         add_accrued = False
         if t.last_interest is not None:
             s0 = t.last_interest
         elif iprev is not None:
             s0 = iprev
-        elif O is not None:
-            s0 = O
+        elif orig is not None:
+            s0 = orig
         else:
             s0 = A
             add_accrued = True
-        if O is not None and s0 < O:
-            s0 = O
+        if orig is not None and s0 < orig:
+            s0 = orig
         cut_dates = set(pdates) | {ev.date for ev in events}
         out: list[_Flow] = []
         starts = [s0, *idates[:-1]]
@@ -1177,16 +1267,22 @@ class _Projection:
             weighted = 0.0  # sum of balance x tau, for the average rate
             yf = 0.0
             parts: list[str] = []
-            for a, b in zip(cuts[:-1], cuts[1:], strict=True):
+            for a, b in itertools.pairwise(cuts):
                 bal = balance_at(a)
                 r = self.rate_at(events, t.current_rate, a)
-                tau = self.tau(a, b, e, itenor)
+                tau = self.tau(a, b, e, itenor, grid.get(e))
                 amount += bal * r * tau
                 weighted += bal * tau
                 yf += tau
                 parts.append(f"{a}..{b}: {_money(bal)} x {_pct(r)} x {tau:.6f} = {_money(bal * r * tau)}")
+            if weighted == 0.0 and not (first and add_accrued):
+                first = False
+                continue  # nothing outstanding over the period (e.g. after the last scheduled principal)
             rate = (amount / weighted) if weighted != 0.0 else self.rate_at(events, t.current_rate, s)
             detail = f"{len(parts)} sub-period(s): " + "; ".join(parts)
+            notes = [ev.note for ev in events if s <= ev.date < e]
+            if notes:
+                detail += " | " + " | ".join(notes)
             if first and add_accrued and t.accrued_interest is not None and not advance:
                 amount += t.accrued_interest
                 detail += f"; + accrued interest {_money(t.accrued_interest)} (period start unknown)"
@@ -1232,8 +1328,18 @@ class _Projection:
             if t.pays_interest:
                 tau = self.tau(A, day, day, None)
                 out.append(
-                    _Flow(day, "interest", amount * r * tau, t.direction, amount, A, day, r, tau,
-                          f"simple interest {_money(amount)} x {_pct(r)} x {tau:.6f}")
+                    _Flow(
+                        day,
+                        "interest",
+                        amount * r * tau,
+                        t.direction,
+                        amount,
+                        A,
+                        day,
+                        r,
+                        tau,
+                        f"simple interest {_money(amount)} x {_pct(r)} x {tau:.6f}",
+                    )
                 )
             out.append(_Flow(day, "principal", amount, t.direction, amount, detail=note))
         return out
@@ -1315,9 +1421,7 @@ def project_contract(
     if terms.instrument_type in OFF_BALANCE_TYPES:
         return ReferenceResult([], 0.0, 0.0, 0.0, None)
     B = terms.principal_balance - terms.overdue_principal
-    if terms.instrument_type == "equity_capital" or (
-        terms.instrument_type in UNDATED_TYPES and terms.maturity is None
-    ):
+    if terms.instrument_type == "equity_capital" or (terms.instrument_type in UNDATED_TYPES and terms.maturity is None):
         return ReferenceResult([], terms.overdue_principal, B, None, None)
 
     proj = _Projection(
@@ -1367,10 +1471,8 @@ def project_contract(
                 detail=f.detail,
             )
         )
-    pv: float | None
-    if undated > 0.0 or proj.disc is None:
-        pv = None
-    else:
+    pv: float | None = None
+    if undated == 0.0 and proj.disc is not None:
         pv = sum(f.pv for f in flows) + terms.direction * overdue
     return ReferenceResult(flows, overdue, undated, pv, next_repricing)
 
@@ -1535,10 +1637,7 @@ def format_explain(result: ReferenceResult, row: Mapping[str, Any], as_of: dt.da
 
     terms = ", ".join(f"{k}={v}" for k, v in explain_terms(row))
     repricing = result.next_repricing_date.isoformat() if result.next_repricing_date else "-"
-    title = (
-        f"Position {_get(row, 'position_id') or '?'} as of {as_of.isoformat()}\n{terms}\n"
-        f"next repricing {repricing}"
-    )
+    title = f"Position {_get(row, 'position_id') or '?'} as of {as_of.isoformat()}\n{terms}\nnext repricing {repricing}"
     table = Table(title=title, show_lines=False)
     for name, justify in (
         ("date", "left"),

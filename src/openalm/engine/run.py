@@ -52,7 +52,9 @@ class KernelParams:
     n_buckets: int
 
     @classmethod
-    def build(cls, ctx: MarketContext, buckets: BucketSets, ladder_scenarios: Sequence[str], as_of_day: int) -> KernelParams:
+    def build(
+        cls, ctx: MarketContext, buckets: BucketSets, ladder_scenarios: Sequence[str], as_of_day: int
+    ) -> KernelParams:
         unknown = [s for s in ladder_scenarios if s not in ctx.scenarios]
         if unknown:
             raise ConfigError(
@@ -163,7 +165,9 @@ def _dask_map(
         client = Client(cluster)
     try:
         p_future = client.scatter(params, broadcast=True)
-        futures = [client.submit(map_partition, k, part, p_future, pure=False) for k, part in enumerate(parts)]
+        futures = [
+            client.submit(map_partition, k, part, p_future, pure=False) for k, part in enumerate(parts)
+        ]
         out: list[PartialResult] = []
         for fut in as_completed(futures):
             out.append(fut.result())

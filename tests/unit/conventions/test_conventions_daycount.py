@@ -103,9 +103,7 @@ def test_icma_unknown_reference_period_uses_frequency() -> None:
     got = year_fraction(int(DayCount.ACT_ACT_ICMA), d1, d2, NO_DATE, NO_DATE, 2, NO_DATE)
     assert got == pytest.approx(0.5 * (d2 - d1) / (d2 - rs), rel=1e-15)
     # Reference dates given: frequency is not used (QuantLib rule).
-    assert year_fraction(int(DayCount.ACT_ACT_ICMA), d1, d2, d1, d2, 2, NO_DATE) == pytest.approx(
-        4 / 12, rel=1e-15
-    )
+    assert year_fraction(int(DayCount.ACT_ACT_ICMA), d1, d2, d1, d2, 2, NO_DATE) == pytest.approx(4 / 12, rel=1e-15)
 
 
 def test_missing_and_unsupported_give_nan() -> None:

@@ -1,0 +1,228 @@
+"""The ``openalm`` command (interfaces.md "Command line").
+
+Exit status: 0 success; 2 the input cannot be used at all (the reason on stderr, naming the file,
+row and column); 1 an unexpected error. Long work shows progress on a terminal and stays quiet when
+not attached to one. Labels are bilingual: ``OPENALM_LANG=en`` or ``zh`` (default zh).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from openalm.config import RunConfig, load_config
+from openalm.errors import ConfigError, DataError, OpenALMError
+from openalm.i18n import label
+
+app = typer.Typer(
+    name="openalm",
+    help="OpenALM: open-source asset/liability management for banks (资产负债管理).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err_console = Console(stderr=True)
+out_console = Console()
+
+AsOf = Annotated[str, typer.Option("--as-of", help="As-of date YYYY-MM-DD.")]
+ConfigOpt = Annotated[Path | None, typer.Option("--config", help="Run configuration (YAML).")]
+
+
+def _as_of(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as err:
+        raise ConfigError(f"--as-of {text!r}: expected a date YYYY-MM-DD") from err
+
+
+class _Progress:
+    """Rich progress bars on a terminal; nothing when stderr is not a TTY."""
+
+    def __init__(self) -> None:
+        self.enabled = err_console.is_terminal
+        self.progress: Progress | None = None
+        self.tasks: dict[str, Any] = {}
+
+    def __enter__(self) -> _Progress:
+        if self.enabled:
+            self.progress = Progress(
+                TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(),
+                console=err_console, transient=False,
+            )  # fmt: skip
+            self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.progress is not None:
+            self.progress.__exit__(None, None, None)
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if self.progress is None:
+            return
+        if stage not in self.tasks:
+            self.tasks[stage] = self.progress.add_task(label(f"progress.{stage}"), total=max(total, 1))
+        self.progress.update(self.tasks[stage], completed=done, total=max(total, 1))
+
+
+def _fail(err: Exception, code: int) -> None:
+    err_console.print(f"[bold red]openalm:[/] {err}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _config(path: Path | None) -> RunConfig:
+    return load_config(path)
+
+
+@app.command()
+def run(
+    snapshot_dir: Annotated[Path, typer.Argument(help="Snapshot folder (positions.* and companion tables).")],
+    as_of: AsOf,
+    out: Annotated[Path, typer.Option("--out", help="Output folder for result tables and manifest.json.")],
+    config: ConfigOpt = None,
+    executor: Annotated[str | None, typer.Option("--executor", help="local | processes | dask")] = None,
+    scheduler: Annotated[
+        str | None, typer.Option("--scheduler", help="Dask scheduler address (dask executor).")
+    ] = None,
+) -> None:
+    """Project every contract's cash flows and write cashflow_ladder, contract_results, manifest.json."""
+    from openalm.runner import execute_run
+
+    try:
+        cfg = _config(config)
+        if executor is not None and executor not in ("local", "processes", "dask"):
+            raise ConfigError(f"--executor {executor!r}: expected local, processes or dask")
+        with _Progress() as prog:
+            outcome = execute_run(
+                snapshot_dir, _as_of(as_of), out, cfg, config_path=config, executor=executor,
+                scheduler=scheduler, progress=prog,
+            )  # fmt: skip
+    except (DataError, ConfigError) as err:
+        _fail(err, 2)
+    except OpenALMError as err:
+        _fail(err, 1)
+    m = outcome.manifest
+    rows = m["rows"].get("positions", {})
+    err_console.print(
+        f"{label('summary.contracts_read')}: {rows.get('read')}  "
+        f"{label('summary.contracts_used')}: {rows.get('used')}  "
+        f"{label('summary.contracts_rejected')}: {rows.get('rejected')}  -> {out}",
+        highlight=False,
+    )
+
+
+@app.command()
+def validate(
+    snapshot_dir: Annotated[Path, typer.Argument(help="Snapshot folder.")],
+    as_of: AsOf,
+    config: ConfigOpt = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write rejects.csv here.")] = None,
+) -> None:
+    """Check a snapshot against the input contract; list rejected rows with their reasons."""
+    from openalm.data.rejects import write_rejects_csv
+    from openalm.data.snapshot import read_snapshot
+
+    try:
+        _config(config)
+        snap = read_snapshot(snapshot_dir, _as_of(as_of))
+    except (DataError, ConfigError) as err:
+        _fail(err, 2)
+    table = Table(title="validate")
+    for col in ("table", "read", "rejected", "used"):
+        table.add_column(col, justify="right" if col != "table" else "left")
+    for name, c in snap.counts.items():
+        table.add_row(name, str(c["read"]), str(c["rejected"]), str(c["used"]))
+    out_console.print(table)
+    for r in snap.rejects[:20]:
+        out_console.print(
+            f"{r.file} row {r.row} column {r.column} value {r.value!r}: {r.message}", highlight=False
+        )
+    if len(snap.rejects) > 20:
+        out_console.print(f"... {len(snap.rejects) - 20} more")
+    for w in snap.warnings:
+        err_console.print(f"warning: {w}", highlight=False)
+    if out is not None:
+        write_rejects_csv(snap.rejects, Path(out) / "rejects.csv")
+    if snap.rejects:
+        raise typer.Exit(1)
+
+
+@app.command()
+def explain(
+    snapshot_dir: Annotated[Path, typer.Argument(help="Snapshot folder.")],
+    as_of: AsOf,
+    position_id: Annotated[str, typer.Option("--position-id", help="The contract to explain.")],
+    config: ConfigOpt = None,
+) -> None:
+    """Print one contract's projected schedule step by step (dates, balances, rates, DF, PV)."""
+    from openalm.explain import explain_position
+
+    try:
+        cfg = _config(config)
+        explain_position(snapshot_dir, _as_of(as_of), position_id, cfg, out_console)
+    except (DataError, ConfigError) as err:
+        _fail(err, 2)
+    except OpenALMError as err:
+        _fail(err, 1)
+
+
+@app.command()
+def demo(
+    contracts: Annotated[
+        int, typer.Option("--contracts", help="Number of contracts of the synthetic bank.")
+    ] = 100_000,
+    out: Annotated[Path, typer.Option("--out", help="Folder for the snapshot and the results.")] = Path(
+        "openalm-demo"
+    ),
+    as_of: Annotated[str, typer.Option("--as-of", help="As-of date of the synthetic bank.")] = "2026-06-30",
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same bank).")] = 20260630,
+) -> None:
+    """Generate a synthetic Chinese mid-size bank, run the engine on it and print a summary."""
+    from openalm.demo import run_demo
+
+    try:
+        run_demo(contracts, out, _as_of(as_of), seed, out_console, _Progress)
+    except (DataError, ConfigError) as err:
+        _fail(err, 2)
+    except OpenALMError as err:
+        _fail(err, 1)
+
+
+@app.command()
+def bench(
+    contracts: Annotated[
+        int, typer.Option("--contracts", help="Contracts in the synthetic book.")
+    ] = 1_000_000,
+    quantlib_sample: Annotated[
+        int, typer.Option("--quantlib-sample", help="Contracts priced with QuantLib.")
+    ] = 2_000,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the figures as JSON here.")] = None,
+) -> None:
+    """Time a full engine run on a synthetic book and compare with QuantLib on a sample."""
+    from openalm.bench import run_benchmark
+
+    t0 = time.perf_counter()
+    try:
+        run_benchmark(contracts, quantlib_sample, out, out_console)
+    except OpenALMError as err:
+        _fail(err, 1)
+    err_console.print(f"{label('summary.wall_time')}: {time.perf_counter() - t0:.1f}", highlight=False)
+
+
+def main() -> None:
+    """Entry point of the ``openalm`` console script."""
+    try:
+        app()
+    except KeyboardInterrupt:  # pragma: no cover
+        sys.exit(130)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

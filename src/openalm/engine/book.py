@@ -1,0 +1,84 @@
+"""One call from in-memory tables to everything the kernel needs (used by the run, explain, tests)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from openalm.config import RunConfig
+from openalm.conventions import to_day
+from openalm.engine.buckets import BucketSets, build_bucket_sets
+from openalm.engine.contracts import (
+    ContractArrays,
+    MarketContext,
+    build_contract_arrays,
+    build_market_context,
+)
+from openalm.engine.run import EngineResult, KernelParams, run_engine
+from openalm.market import CurveSet, Fixings, FxRates, ShockSet
+
+__all__ = ["PreparedBook", "prepare_book"]
+
+
+def _unique(table: pa.Table, column: str) -> list[str]:
+    if column not in table.column_names:
+        return []
+    return sorted(str(v) for v in table.column(column).drop_null().unique().to_pylist())
+
+
+@dataclass(frozen=True)
+class PreparedBook:
+    """A book ready for the kernel: market context, contract arrays, bucket sets, kernel params."""
+
+    ctx: MarketContext
+    arrays: ContractArrays
+    buckets: BucketSets
+    params: KernelParams
+
+    def run(self, config: RunConfig, *, executor: str | None = None, partition_size: int | None = None,
+            workers: int | None = None, scheduler: str | None = None) -> EngineResult:  # fmt: skip
+        """Run the kernel over the whole book with the config's (or the given) execution settings."""
+        return run_engine(
+            self.arrays,
+            self.params,
+            executor=executor or config.engine.executor,
+            workers=workers or config.engine.workers,
+            scheduler=scheduler or config.engine.scheduler,
+            partition_size=partition_size or config.engine.partition_size,
+        )
+
+
+def prepare_book(
+    positions: pa.Table,
+    *,
+    as_of: dt.date,
+    config: RunConfig,
+    curves: CurveSet,
+    fx: FxRates | None = None,
+    rate_indices: pa.Table | None = None,
+    fixings: Fixings | None = None,
+    cash_flow_schedule: pa.Table | None = None,
+    rate_schedule: pa.Table | None = None,
+) -> PreparedBook:
+    """Pack a clean positions table and its market data for the kernel."""
+    ctx = build_market_context(
+        as_of=as_of,
+        config=config,
+        curves=curves,
+        currencies=_unique(positions, "currency"),
+        rate_indices=rate_indices,
+        fixings=fixings,
+        fx=fx,
+        calendar_codes=_unique(positions, "holiday_calendar"),
+        index_codes=_unique(positions, "rate_index"),
+        scenarios=config.scenarios,
+        shock_set=ShockSet.load(config.shock_set_name),
+    )
+    arrays = build_contract_arrays(
+        positions, ctx, cash_flow_schedule=cash_flow_schedule, rate_schedule=rate_schedule
+    )
+    buckets = build_bucket_sets(as_of, config.bucket_sets)
+    params = KernelParams.build(ctx, buckets, config.engine.ladder_scenarios, to_day(as_of))
+    return PreparedBook(ctx, arrays, buckets, params)

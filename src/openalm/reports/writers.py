@@ -1,0 +1,65 @@
+"""Writers of result tables: CSV (UTF-8, ``.`` decimals, no thousands separator) and Parquet, atomic.
+
+Every file is written to a temporary name in the target folder and moved into place with
+:func:`os.replace`, so a crash never leaves a half-written table where the last good one was.
+The manifest is written last: a folder whose manifest is older than its tables was interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+__all__ = ["atomic_write", "write_json", "write_result_table"]
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """Call ``write(tmp)`` on a temporary file beside ``path``, then move it over ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_result_table(table: pa.Table, out_dir: Path, name: str) -> dict[str, Any]:
+    """Write ``name.csv`` and ``name.parquet``; returns what the manifest records of them."""
+    out_dir = Path(out_dir)
+
+    def csv(tmp: Path) -> None:
+        pacsv.write_csv(
+            table, tmp, write_options=pacsv.WriteOptions(include_header=True, quoting_style="needed")
+        )
+
+    def parquet(tmp: Path) -> None:
+        pq.write_table(table, tmp, compression="zstd")
+
+    atomic_write(out_dir / f"{name}.csv", csv)
+    atomic_write(out_dir / f"{name}.parquet", parquet)
+    return {
+        "rows": table.num_rows,
+        "columns": table.column_names,
+        "files": [f"{name}.csv", f"{name}.parquet"],
+    }
+
+
+def write_json(data: Any, path: Path) -> None:
+    """Write JSON (UTF-8, indented) atomically."""
+
+    def dump(tmp: Path) -> None:
+        tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+
+    atomic_write(Path(path), dump)
