@@ -61,7 +61,7 @@ def kernel_flows(arrays: ContractArrays, params: KernelParams, i: int, scenario:
         arrays.schedule.offsets, arrays.schedule.dates, arrays.schedule.a, arrays.schedule.b,
         arrays.steps.offsets, arrays.steps.dates, arrays.steps.a, arrays.steps.b,
         params.prof_off, params.prof_n, params.prof_u, params.prof_share,
-        ibuf[0], ibuf[1], np.zeros(4 * m, np.float64), ibuf[2], ibuf[3], ibuf[4],
+        ibuf[0], ibuf[1], ibuf[2], np.zeros(m, np.float64), ibuf[3], ibuf[4], np.empty(m, np.int64),
         evbuf[0], evbuf[1], evbuf[2], np.zeros(4 * m, np.float64),
         fl_day, fl_amt, fl_kind, fl_dir,
     )  # fmt: skip

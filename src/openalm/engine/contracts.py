@@ -444,7 +444,7 @@ def _schedule_csr(schedule: pa.Table | None, positions: pa.Table) -> Csr:
         return Csr.empty(n)
     kind = _strings(schedule, "flow_type")
     amount = _floats(schedule, "amount")
-    prin = np.where(kind == "principal", amount, 0.0)
+    prin = np.where((kind == "principal") | (kind == "notional_exchange"), amount, 0.0)
     intr = np.where(kind == "interest", amount, np.nan)
     t = pa.table(
         {
@@ -514,6 +514,21 @@ def build_contract_arrays(
         raise ModelError("day count bus_252 is not supported by the cash-flow engine yet")
     if_n, if_u = _tenor_codes(positions, "interest_payment_frequency")
     pf_n, pf_u = _tenor_codes(positions, "principal_payment_frequency")
+    next_int = _days(positions, "next_interest_payment_date")
+    next_prin = _days(positions, "next_principal_payment_date")
+    # a missing interest frequency follows the principal schedule, and vice versa
+    no_if = if_u < 0
+    no_pf = pf_u < 0
+    if_n, if_u, next_int = (
+        np.where(no_if, pf_n, if_n),
+        np.where(no_if, pf_u, if_u),
+        np.where(no_if & (next_int == NO_DATE), next_prin, next_int),
+    )
+    pf_n, pf_u, next_prin = (
+        np.where(no_pf, if_n, pf_n),
+        np.where(no_pf, if_u, pf_u),
+        np.where(no_pf & (next_prin == NO_DATE), next_int, next_prin),
+    )
     rf_n, rf_u = _tenor_codes(positions, "reset_frequency")
     bdc_idx, bdc_values = _dictionary(positions, "business_day_convention")
     bdc_map = np.array([int(BusinessDayConvention.parse(v)) for v in bdc_values] + [0], np.int64)
@@ -522,7 +537,11 @@ def build_contract_arrays(
     idx_idx, idx_values = _dictionary(positions, "rate_index")
     nx = _codes(positions, "notional_exchange", NOTIONAL_EXCHANGES, default=-1)
     is_deriv = itype == INSTRUMENT_TYPES.index("derivative_leg")
-    nx = np.where(is_deriv, np.where(nx < 0, 0, nx), -1)
+    dtype = _strings(positions, "derivative_type")
+    default_nx = np.where(
+        np.isin(dtype, ["fx_forward", "fx_spot"]), 1, np.where(np.isin(dtype, ["fx_swap", "ccs"]), 2, 0)
+    )
+    nx = np.where(is_deriv, np.where(nx < 0, default_nx, nx), -1)
 
     bal = _floats(positions, "principal_balance")
     overdue = np.nan_to_num(_floats(positions, "overdue_principal"), nan=0.0)
@@ -565,12 +584,14 @@ def build_contract_arrays(
         tn = np.array([ctx.index_tenor.get(v, (0, -1))[0] for v in idx_values] + [0], np.int64)
         tu = np.array([ctx.index_tenor.get(v, (0, -1))[1] for v in idx_values] + [-1], np.int64)
         idx_n, idx_u = tn[idx_idx], tu[idx_idx]
-    missing_tenor = idx_u < 0
-    idx_n = np.where(missing_tenor, rf_n, idx_n)
-    idx_u = np.where(missing_tenor, rf_u, idx_u)
-    idx_u = np.where(idx_u == int(TenorUnit.T), K.UNIT_M, idx_u)  # a T reset has no tenor: use 1M
-    idx_n = np.where(idx_u < 0, 1, idx_n)
-    idx_u = np.where(idx_u < 0, K.UNIT_M, idx_u)
+    # index tenor: rate_indices / code suffix, else the reset, else the interest frequency, else 3M
+    for fb_n, fb_u in ((rf_n, rf_u), (if_n, if_u)):
+        missing_tenor = (idx_u < 0) | (idx_u == int(TenorUnit.T))
+        idx_n = np.where(missing_tenor, fb_n, idx_n)
+        idx_u = np.where(missing_tenor, fb_u, idx_u)
+    missing_tenor = (idx_u < 0) | (idx_u == int(TenorUnit.T))
+    idx_n = np.where(missing_tenor, 3, idx_n)
+    idx_u = np.where(missing_tenor, K.UNIT_M, idx_u)
     disc = np.array([ctx.discount_curve[c] for c in ctx.currencies], np.int64)[ccy_idx]
     lost = floating_rt & (proj < 0) & (rt == RATE_TYPES.index("floating"))
     if lost.any():
@@ -606,15 +627,19 @@ def build_contract_arrays(
     ci[:, K.I_IF_U] = if_u
     ci[:, K.I_PF_N] = pf_n
     ci[:, K.I_PF_U] = pf_u
-    ci[:, K.I_NEXT_INT] = _days(positions, "next_interest_payment_date")
-    ci[:, K.I_NEXT_PRIN] = _days(positions, "next_principal_payment_date")
+    ci[:, K.I_NEXT_INT] = next_int
+    ci[:, K.I_NEXT_PRIN] = next_prin
     ci[:, K.I_LAST_INT] = _days(positions, "last_interest_payment_date")
     ci[:, K.I_RF_N] = rf_n
     ci[:, K.I_RF_U] = rf_u
     ci[:, K.I_NEXT_RESET] = next_reset
     ci[:, K.I_LAG] = lag
     ci[:, K.I_INIT_END] = _days(positions, "initial_rate_end_date")
-    ci[:, K.I_ADVANCE] = (_strings(positions, "interest_timing") == "advance").astype(np.int64)
+    timing = _strings(positions, "interest_timing")
+    bill = itype == INSTRUMENT_TYPES.index("bill_discount")
+    ci[:, K.I_ADVANCE] = ((timing == "advance") | (bill & (timing == None))).astype(np.int64)  # noqa: E711
+    notice = _ints(positions, "notice_period_days", 0)
+    ci[:, K.I_NOTICE] = np.where(itype == INSTRUMENT_TYPES.index("deposit_notice"), notice, 0)
     ci[:, K.I_IO_END] = _days(positions, "interest_only_end_date")
     ci[:, K.I_AMORT_TERM] = _ints(positions, "amortisation_term_months", 0)
     ci[:, K.I_NON_ACCRUAL] = (_strings(positions, "accrual_status") == "non_accrual").astype(np.int64)

@@ -85,13 +85,13 @@ CI_COLUMNS = (
     "if_n", "if_u", "pf_n", "pf_u", "next_int", "next_prin", "last_int",
     "rf_n", "rf_u", "next_reset", "reset_lag", "init_end", "advance", "io_end", "amort_term",
     "non_accrual", "notional_exchange", "eom", "bdc", "calendar", "disc_curve", "proj_curve",
-    "idx_n", "idx_u", "profile", "floating",
+    "idx_n", "idx_u", "profile", "floating", "notice",
 )  # fmt: skip
 I_CAT, I_SIDE, I_GROUP, I_CCY, I_ORIG, I_MAT, I_RT, I_DC, I_AMORT = range(9)
 I_IF_N, I_IF_U, I_PF_N, I_PF_U, I_NEXT_INT, I_NEXT_PRIN, I_LAST_INT = range(9, 16)
 I_RF_N, I_RF_U, I_NEXT_RESET, I_LAG, I_INIT_END, I_ADVANCE, I_IO_END, I_AMORT_TERM = range(16, 24)
 I_NON_ACCRUAL, I_NX, I_EOM, I_BDC, I_CAL, I_DISC, I_PROJ = range(24, 31)
-I_IDX_N, I_IDX_U, I_PROFILE, I_FLOATING = range(31, 35)
+I_IDX_N, I_IDX_U, I_PROFILE, I_FLOATING, I_NOTICE = range(31, 36)
 
 CF_COLUMNS = (
     "balance", "overdue", "accrued", "rate", "multiplier", "spread", "cap", "floor",
@@ -138,15 +138,19 @@ def regular_period_fraction(dc: int, n: int, u: int) -> float:
 
 
 @njit(cache=True)
-def _roll(out: np.ndarray, anchor: int, mat: int, lower: int, n: int, u: int, eom: bool) -> tuple[int, int]:
+def _roll(
+    out: np.ndarray, grid: np.ndarray, anchor: int, mat: int, lower: int, n: int, u: int, eom: bool
+) -> tuple[int, int]:
     """Unadjusted schedule dates after ``lower`` up to ``mat`` (ascending) into ``out``.
 
     With an anchor: anchor + k x tenor (each from the anchor) while < mat, then mat. Without:
-    backward from mat by k x tenor while > lower. Returns (count, roll date before the first).
-    Tenor ``T`` (or missing): just ``mat`` and ``NO_DATE``.
+    backward from mat by k x tenor while > lower. ``grid[j]`` is the previous date on the roll grid
+    of ``out[j]`` (its regular period's start; ``NO_DATE`` for a maturity off the grid). Returns
+    (count, roll date before the first). Tenor ``T`` (or missing): just ``mat`` and ``NO_DATE``.
     """
     if u == UNIT_T or u < 0 or n <= 0:
         out[0] = mat
+        grid[0] = NO_DATE
         return 1, NO_DATE
     cnt = 0
     if anchor != NO_DATE:
@@ -160,14 +164,15 @@ def _roll(out: np.ndarray, anchor: int, mat: int, lower: int, n: int, u: int, eo
                 if cnt == 0:
                     first = k
                 out[cnt] = d
+                grid[cnt] = add_tenor(anchor, (k - 1) * n, u, eom)
                 cnt += 1
             k += 1
         out[cnt] = mat
+        grid[cnt] = add_tenor(anchor, (k - 1) * n, u, eom) if d == mat else NO_DATE
         cnt += 1
         if first == NO_DATE:
             first = k
-        prev = add_tenor(anchor, (first - 1) * n, u, eom)
-        return cnt, prev
+        return cnt, add_tenor(anchor, (first - 1) * n, u, eom)
     k = 0
     while True:
         d = add_tenor(mat, -k * n, u, eom)
@@ -176,6 +181,7 @@ def _roll(out: np.ndarray, anchor: int, mat: int, lower: int, n: int, u: int, eo
         k += 1
     for j in range(k):
         out[j] = add_tenor(mat, -(k - 1 - j) * n, u, eom)
+        grid[j] = add_tenor(mat, -(k - j) * n, u, eom)
     return k, add_tenor(mat, -k * n, u, eom)
 
 
@@ -221,19 +227,39 @@ def _yf(dc: int, a: int, b: int, ref_s: int, ref_e: int, freq: float, mat: int) 
 
 
 @njit(cache=True)
+def _annuity_payment(b: float, ip: float, n_rem: int) -> float:
+    """Level instalment ``b i / (1 - (1 + i)^-n)`` (``b / n`` at i = 0), cancellation-free."""
+    if abs(ip) < 1e-15:
+        return b / n_rem
+    return b * ip / (-math.expm1(-n_rem * math.log1p(ip)))
+
+
+@njit(cache=True)
+def _icma_ref_start(end: int, grid_prev: int, n: int, u: int, eom: bool) -> int:
+    """Start of the ICMA reference period ending at ``end``: the roll-grid predecessor when ``end``
+    is on the grid, else ``end - tenor`` (month tenors) or ``end - 1Y`` (day/week/T tenors)."""
+    if grid_prev != NO_DATE:
+        return grid_prev
+    if u == UNIT_M or u == UNIT_Y:
+        return add_tenor(end, -n, u, eom)
+    return add_months(end, -12, eom)
+
+
+@njit(cache=True)
 def walk_contract(
     i, ci, cf, as_of, shock, c_off, c_t, c_z,
     cal_first, cal_next, cal_prev,
     sched_off, sched_date, sched_prin, sched_int,
     step_off, step_date, step_rate, step_spread,
     prof_off, prof_n, prof_u, prof_share,
-    buf_i, buf_p, buf_pa, buf_r, buf_s, buf_sk, ev_day, ev_flag, ev_aux, ev_pa,
+    buf_i, buf_ig, buf_p, buf_pg, buf_r, buf_s, buf_sk, ev_day, ev_flag, ev_aux, ev_pa,
     fl_day, fl_amt, fl_kind, fl_dir,
 ):  # fmt: skip
     """Project contract ``i`` under one curve shock; write its flows into the ``fl_*`` buffers.
 
     Returns the number of flows. ``fl_amt`` >= 0 (interest < 0 only under negative rates),
-    ``fl_dir`` +1 when the bank receives, -1 when it pays; ``fl_day`` is the adjusted pay day.
+    ``fl_dir`` +1 when the bank receives, -1 when it pays; ``fl_day`` is the (adjusted) pay day.
+    The semantics are those of ``docs/design.md`` and :mod:`openalm.engine.reference`.
     """
     sgn = ci[i, I_SIDE]
     cat = ci[i, I_CAT]
@@ -241,6 +267,7 @@ def walk_contract(
     cal = ci[i, I_CAL]
     rt = ci[i, I_RT]
     dc = ci[i, I_DC]
+    eom = ci[i, I_EOM] != 0
     nfl = 0
     bal = cf[i, F_BAL]
     od = cf[i, F_OVERDUE]
@@ -253,21 +280,22 @@ def walk_contract(
     accrues = rt != RT_NIB and ci[i, I_NON_ACCRUAL] == 0
 
     if cat == CAT_NON_MATURITY:
+        # run-off slices at as-of + tenor (unadjusted), simple interest from the as-of date
         p = ci[i, I_PROFILE]
+        notice = ci[i, I_NOTICE]
         for k in range(prof_off[p], prof_off[p + 1]):
             d = add_tenor(as_of, prof_n[k], prof_u[k], False)
+            if notice > 0 and d < as_of + notice:
+                d = as_of + notice
             amt = b * prof_share[k]
-            pay = _adjust(d, bdc, cal, cal_first, cal_next, cal_prev)
-            if pay <= as_of:
-                pay = as_of + 1
-            fl_day[nfl] = pay
+            fl_day[nfl] = d
             fl_amt[nfl] = amt
             fl_kind[nfl] = KIND_PRINCIPAL
             fl_dir[nfl] = sgn
             nfl += 1
             if accrues:
-                fl_day[nfl] = pay
-                fl_amt[nfl] = amt * rate * _yf(dc, as_of, d, add_months(d, -12, False), d, 1.0, d)
+                fl_day[nfl] = d
+                fl_amt[nfl] = amt * rate * _yf(dc, as_of, d, add_months(d, -12, eom), d, 1.0, d)
                 fl_kind[nfl] = KIND_INTEREST
                 fl_dir[nfl] = sgn
                 nfl += 1
@@ -275,33 +303,70 @@ def walk_contract(
 
     orig = ci[i, I_ORIG]
     mat = ci[i, I_MAT]
-    eom = ci[i, I_EOM] != 0
     nx = ci[i, I_NX]
     fwd = orig != NO_DATE and orig > as_of
     lower = orig if fwd else as_of
     if fwd:
         b = bal
-        if nx != 0:  # not a derivative leg without exchanges
+        if nx == -1 or nx == 2:  # loans/deposits drawn at O; derivative initial exchange
             amt = bal
             if nx == 2 and cf[i, F_INIT_EXCH] == cf[i, F_INIT_EXCH]:
                 amt = cf[i, F_INIT_EXCH]
-            if nx != 1:  # `final` only legs have no initial exchange
-                fl_day[nfl] = _adjust(orig, bdc, cal, cal_first, cal_next, cal_prev)
-                fl_amt[nfl] = amt
-                fl_kind[nfl] = KIND_DRAWDOWN
-                fl_dir[nfl] = -sgn
-                nfl += 1
+            fl_day[nfl] = orig
+            fl_amt[nfl] = amt
+            fl_kind[nfl] = KIND_DRAWDOWN
+            fl_dir[nfl] = -sgn
+            nfl += 1
+
+    amort = ci[i, I_AMORT]
+    is_sched = amort == AM_SCHEDULE
+    # ---- principal dates -----------------------------------------------------------------
+    npr = 0
+    if is_sched:
+        for k in range(sched_off[i], sched_off[i + 1]):
+            if sched_date[k] > as_of and sched_prin[k] != 0.0:
+                buf_p[npr] = sched_date[k]
+                buf_pg[npr] = sched_prin[k]  # amounts ride in the grid buffer for schedules
+                npr += 1
+        if npr == 0:  # no future principal row: a bullet
+            is_sched = False
+    if is_sched:
+        pass
+    elif amort == AM_ANNUITY or amort == AM_AFP or amort == AM_LINEAR:
+        npr, _unused = _roll(buf_p, buf_pg, ci[i, I_NEXT_PRIN], mat, lower, ci[i, I_PF_N], ci[i, I_PF_U], eom)
+    else:
+        buf_p[0] = mat
+        npr = 1
+    emit_principal = nx != 0
 
     # ---- interest dates ------------------------------------------------------------------
     if_n = ci[i, I_IF_N]
     if_u = ci[i, I_IF_U]
-    periodic = not (if_u == UNIT_T or if_u < 0 or if_n <= 0)
     ni = 0
     ps = NO_DATE
     acc = 0.0
-    anchored = ci[i, I_NEXT_INT] != NO_DATE
-    if accrues:
-        ni, roll_prev = _roll(buf_i, ci[i, I_NEXT_INT], mat, lower, if_n, if_u, eom)
+    sched_interest = False
+    if is_sched:
+        for k in range(sched_off[i], sched_off[i + 1]):
+            if sched_int[k] == sched_int[k] and sched_date[k] > as_of:
+                sched_interest = True
+    if accrues and not sched_interest:
+        if is_sched:
+            # interest on the scheduled principal dates
+            for k in range(npr):
+                buf_i[k] = buf_p[k]
+                buf_ig[k] = NO_DATE
+            ni = npr
+            roll_prev = NO_DATE
+            if if_u >= 0 and if_u != UNIT_T and if_n > 0:
+                roll_prev = add_tenor(buf_i[0], -if_n, if_u, eom)
+            else:
+                pf_n = ci[i, I_PF_N]
+                pf_u = ci[i, I_PF_U]
+                if pf_u >= 0 and pf_u != UNIT_T and pf_n > 0:
+                    roll_prev = add_tenor(buf_i[0], -pf_n, pf_u, eom)
+        else:
+            ni, roll_prev = _roll(buf_i, buf_ig, ci[i, I_NEXT_INT], mat, lower, if_n, if_u, eom)
         if fwd:
             ps = orig
         elif ci[i, I_LAST_INT] != NO_DATE:
@@ -317,62 +382,51 @@ def walk_contract(
             a0 = cf[i, F_ACCRUED]
             if a0 == a0:
                 acc = a0
-    freq = _freq_per_year(if_n, if_u) if periodic else 1.0
-
-    # ---- principal dates -----------------------------------------------------------------
-    amort = ci[i, I_AMORT]
-    npr = 0
-    if nx == 0:
-        npr = 0
-    elif amort == AM_SCHEDULE:
-        for k in range(sched_off[i], sched_off[i + 1]):
-            if sched_date[k] > as_of:
-                buf_p[npr] = sched_date[k]
-                buf_pa[npr] = sched_prin[k]
-                npr += 1
-    elif amort == AM_ANNUITY or amort == AM_AFP or amort == AM_LINEAR:
-        npr, _unused = _roll(buf_p, ci[i, I_NEXT_PRIN], mat, lower, ci[i, I_PF_N], ci[i, I_PF_U], eom)
-    else:
-        buf_p[0] = mat
-        npr = 1
-    sched_interest = False
-    if amort == AM_SCHEDULE:
-        for k in range(sched_off[i], sched_off[i + 1]):
-            if sched_int[k] == sched_int[k]:
-                sched_interest = True
-        if accrues and not sched_interest and npr > 0:
-            # interest computed on the principal dates
-            ni = npr
-            for k in range(npr):
-                buf_i[k] = buf_p[k]
-            periodic = False
-            anchored = False
+    freq = _freq_per_year(if_n, if_u) if (if_u >= 0 and if_u != UNIT_T and if_n > 0) else 1.0
 
     # ---- resets, steps ---------------------------------------------------------------------
     has_index = ci[i, I_PROJ] >= 0
     nr = 0
     if accrues and (rt == RT_FLOATING or (rt == RT_HYBRID and has_index)):
-        first = ci[i, I_NEXT_RESET]
-        init_end = ci[i, I_INIT_END]
-        if rt == RT_HYBRID and init_end != NO_DATE and init_end > as_of and (first == NO_DATE or first < init_end):
-            first = init_end
         rf_n = ci[i, I_RF_N]
         rf_u = ci[i, I_RF_U]
-        if first != NO_DATE:
-            if rf_u == UNIT_T or rf_u < 0 or rf_n <= 0:
-                if first > as_of and first < mat:
-                    buf_r[0] = first
-                    nr = 1
-            else:
-                k = 0
-                while True:
-                    d = add_tenor(first, k * rf_n, rf_u, False)
-                    if d >= mat:
-                        break
-                    if d > as_of:
-                        buf_r[nr] = d
-                        nr += 1
-                    k += 1
+        if rf_u == UNIT_T or rf_u < 0 or rf_n <= 0:
+            rf_n = if_n
+            rf_u = if_u
+        no_tenor = rf_u == UNIT_T or rf_u < 0 or rf_n <= 0
+        from_day = as_of
+        anchor = ci[i, I_NEXT_RESET]
+        init_end = ci[i, I_INIT_END]
+        hybrid_later = rt == RT_HYBRID and init_end != NO_DATE and init_end > as_of
+        if hybrid_later:
+            from_day = init_end
+            if anchor == NO_DATE:
+                anchor = init_end
+            if init_end < mat:
+                buf_r[0] = init_end
+                nr = 1
+        if anchor != NO_DATE:
+            k = 0
+            while True:
+                d = anchor if no_tenor else add_tenor(anchor, k * rf_n, rf_u, eom)
+                if d >= mat:
+                    break
+                if d > as_of and d >= from_day and not (nr > 0 and d == buf_r[0] and hybrid_later):
+                    buf_r[nr] = d
+                    nr += 1
+                if no_tenor:
+                    break
+                k += 1
+        elif not no_tenor:
+            k = 1
+            while True:
+                d = add_tenor(mat, -k * rf_n, rf_u, eom)
+                if d <= as_of:
+                    break
+                k += 1
+            for j in range(k - 1, 0, -1):
+                buf_r[nr] = add_tenor(mat, -j * rf_n, rf_u, eom)
+                nr += 1
     ns = 0
     if accrues:
         if rt == RT_HYBRID and not has_index:
@@ -384,8 +438,7 @@ def walk_contract(
         for k in range(step_off[i], step_off[i + 1]):
             d = step_date[k]
             if d > as_of and d < mat:
-                # keep buf_s sorted (steps are sorted; the reversion date is merged in)
-                j = ns
+                j = ns  # insertion keeps buf_s sorted (steps sorted; the reversion merged in)
                 while j > 0 and buf_s[j - 1] > d:
                     buf_s[j] = buf_s[j - 1]
                     buf_sk[j] = buf_sk[j - 1]
@@ -420,18 +473,23 @@ def walk_contract(
         pamt = 0.0
         while a2 < npr and buf_p[a2] == d:
             flag |= EV_PRIN
-            pamt += buf_pa[a2]
+            if is_sched:
+                pamt += buf_pg[a2]
             a2 += 1
-        if a3 < nr and buf_r[a3] == d:
+        while a3 < nr and buf_r[a3] == d:
             flag |= EV_RESET
             a3 += 1
-        if a4 < ns and buf_s[a4] == d:
+        first_step = -1
+        while a4 < ns and buf_s[a4] == d:
             if buf_sk[a4] < 0:
                 flag |= EV_REVERT
             else:
                 flag |= EV_STEP
-                aux = buf_sk[a4]
+                if first_step < 0:
+                    first_step = a4
             a4 += 1
+        if first_step >= 0:
+            aux = first_step
         ev_day[ne] = d
         ev_flag[ne] = flag
         ev_aux[ne] = aux
@@ -441,19 +499,23 @@ def walk_contract(
     # principal dates remaining (for annuity / linear), after the interest-only end
     io_end = ci[i, I_IO_END]
     n_prin_total = 0
+    last_prin = -1
     for e in range(ne):
-        if (ev_flag[e] & EV_PRIN) != 0 and (io_end == NO_DATE or ev_day[e] > io_end):
-            n_prin_total += 1
+        if (ev_flag[e] & EV_PRIN) != 0:
+            last_prin = e
+            if io_end == NO_DATE or ev_day[e] > io_end:
+                n_prin_total += 1
     extra = 0
-    if (amort == AM_ANNUITY or amort == AM_LINEAR or amort == AM_AFP) and ci[i, I_AMORT_TERM] > 0 and orig != NO_DATE:
-        end_amort = add_months(orig, ci[i, I_AMORT_TERM], False)
-        pf_n = ci[i, I_PF_N]
-        pf_u = ci[i, I_PF_U]
-        if pf_u != UNIT_T and pf_u >= 0 and pf_n > 0:
-            k = 1
-            while add_tenor(mat, k * pf_n, pf_u, eom) <= end_amort:
-                extra += 1
-                k += 1
+    if (amort == AM_ANNUITY or amort == AM_LINEAR or amort == AM_AFP) and ci[i, I_AMORT_TERM] > 0:
+        if orig != NO_DATE:
+            end_amort = add_months(orig, ci[i, I_AMORT_TERM], False)
+            pf_n = ci[i, I_PF_N]
+            pf_u = ci[i, I_PF_U]
+            if pf_u != UNIT_T and pf_u >= 0 and pf_n > 0:
+                k = 1
+                while add_tenor(mat, k * pf_n, pf_u, eom) <= end_amort:
+                    extra += 1
+                    k += 1
     tau_reg = 0.0
     if amort == AM_ANNUITY or amort == AM_AFP:
         tau_reg = regular_period_fraction(dc, ci[i, I_PF_N], ci[i, I_PF_U])
@@ -472,40 +534,30 @@ def walk_contract(
     pfloor = cf[i, F_PFLOOR]
     installment = cf[i, F_INSTALLMENT]
     advance = ci[i, I_ADVANCE] != 0
+    icma = dc == DC_ACT_ACT_ICMA
     prev = ps
     inext = 0  # index into buf_i of the current interest period's end
     n_seen = 0
-    if_n_ = if_n
-    if_u_ = if_u
     for e in range(ne):
         d = ev_day[e]
         flag = ev_flag[e]
         # accrue interest over (prev, d]
         if accrues and not sched_interest and inext < ni and d > prev:
             pend = buf_i[inext]
-            if periodic:
-                pstart_reg = add_tenor(pend, -if_n_, if_u_, eom)
-                if pend == mat and anchored and inext > 0:
-                    # final period after an anchored roll: reference period starts at its start
-                    pstart = buf_i[inext - 1]
-                    if add_tenor(pstart, if_n_, if_u_, eom) != pend:
-                        pstart_reg = pstart
-                        pend_reg = add_tenor(pstart, if_n_, if_u_, eom)
-                    else:
-                        pend_reg = pend
+            ref_s = prev
+            if icma:
+                if is_sched:
+                    ref_s = add_months(pend, -12, eom)
                 else:
-                    pend_reg = pend
-            else:
-                pend_reg = pend
-                pstart_reg = add_months(pend, -12, False)
+                    ref_s = _icma_ref_start(pend, buf_ig[inext], if_n, if_u, eom)
             if not advance:
-                acc += b * r * _yf(dc, prev, d, pstart_reg, pend_reg, freq, mat)
+                acc += b * r * _yf(dc, prev, d, ref_s, pend, freq, mat)
             prev = d
-        pay = NO_DATE
-        if (flag & (EV_INT | EV_PRIN)) != 0 or (sched_interest and amort == AM_SCHEDULE):
+        pay = d
+        if not is_sched:
             pay = _adjust(d, bdc, cal, cal_first, cal_next, cal_prev)
-            if pay <= as_of:
-                pay = as_of + 1
+        if pay <= as_of:
+            pay = as_of + 1
         if (flag & EV_INT) != 0 and accrues and not sched_interest:
             if not advance and acc != 0.0:
                 fl_day[nfl] = pay
@@ -515,59 +567,58 @@ def walk_contract(
                 nfl += 1
             acc = 0.0
             inext += 1
-        if sched_interest:
-            for k in range(sched_off[i], sched_off[i + 1]):
-                if sched_date[k] == d and sched_int[k] == sched_int[k] and sched_date[k] > as_of:
-                    fl_day[nfl] = pay
-                    fl_amt[nfl] = sched_int[k]
-                    fl_kind[nfl] = KIND_INTEREST
-                    fl_dir[nfl] = sgn
-                    nfl += 1
+        if sched_interest and accrues and (flag & EV_PRIN) != 0:
+            pass
         if (flag & EV_PRIN) != 0:
             amt = 0.0
-            is_last = True
-            for e2 in range(e + 1, ne):
-                if (ev_flag[e2] & EV_PRIN) != 0:
-                    is_last = False
-                    break
-            if amort == AM_SCHEDULE:
-                amt = ev_pa[e]
-            elif is_last:
+            if e == last_prin:
                 amt = b
+            elif is_sched:
+                amt = ev_pa[e]
             elif io_end != NO_DATE and d <= io_end:
                 amt = 0.0
             else:
                 n_rem = n_prin_total - n_seen + extra
                 if amort == AM_LINEAR:
                     amt = b / n_rem
-                else:
+                elif amort == AM_AFP:
                     ip = r * tau_reg
-                    if amort == AM_AFP:
-                        if installment != installment:
-                            if abs(ip) < 1e-15:
-                                installment = b / n_rem
-                            else:
-                                installment = b * ip / (1.0 - (1.0 + ip) ** (-n_rem))
-                        amt = installment - b * ip
-                        if amt < 0.0:
-                            amt = 0.0
-                    else:
-                        if abs(ip) < 1e-15:
-                            pmt = b / n_rem
-                        else:
-                            pmt = b * ip / (1.0 - (1.0 + ip) ** (-n_rem))
-                        amt = pmt - b * ip
+                    if installment != installment:
+                        installment = _annuity_payment(b, ip, n_rem)
+                    amt = installment - b * ip
+                    if amt < 0.0:
+                        amt = 0.0
+                elif amort == AM_ANNUITY:
+                    ip = r * tau_reg
+                    amt = _annuity_payment(b, ip, n_rem) - b * ip
+                else:
+                    amt = b
             if io_end == NO_DATE or d > io_end:
                 n_seen += 1
             if amt > b:
                 amt = b
-            if amt != 0.0:
+            if amt < 0.0:
+                amt = 0.0
+            if amt != 0.0 and emit_principal:
                 fl_day[nfl] = pay
                 fl_amt[nfl] = amt
                 fl_kind[nfl] = KIND_PRINCIPAL
                 fl_dir[nfl] = sgn
                 nfl += 1
             b -= amt
+        # rate changes from this date: steps first, then a reset or the hybrid reversion
+        if (flag & EV_STEP) != 0:
+            k0 = ev_aux[e]
+            for kk in range(k0, ns):
+                if buf_s[kk] != d:
+                    break
+                k = buf_sk[kk]
+                if k < 0:
+                    continue
+                if step_spread[k] == step_spread[k]:
+                    spread = step_spread[k]
+                if step_rate[k] == step_rate[k]:
+                    r = step_rate[k]
         if (flag & EV_RESET) != 0:
             f = d - ci[i, I_LAG]
             if f <= as_of and cf[i, F_FIXING] == cf[i, F_FIXING]:
@@ -590,26 +641,33 @@ def walk_contract(
             rv = cf[i, F_REV]
             if rv == rv:
                 r = rv
-        if (flag & EV_STEP) != 0:
-            k = ev_aux[e]
-            if step_rate[k] == step_rate[k]:
-                r = step_rate[k]
-            if step_spread[k] == step_spread[k]:
-                r += step_spread[k] - spread
-                spread = step_spread[k]
         # interest in advance: the coming period's interest is paid at its start
         if advance and accrues and (flag & EV_INT) != 0 and inext < ni and d > as_of:
             nxt = buf_i[inext]
+            ref_s = d
+            if icma:
+                ref_s = _icma_ref_start(nxt, buf_ig[inext], if_n, if_u, eom)
             fl_day[nfl] = pay
-            fl_amt[nfl] = b * r * _yf(dc, d, nxt, d, nxt, freq, mat)
+            fl_amt[nfl] = b * r * _yf(dc, d, nxt, ref_s, nxt, freq, mat)
             fl_kind[nfl] = KIND_INTEREST
             fl_dir[nfl] = sgn
             nfl += 1
+    if sched_interest:
+        for k in range(sched_off[i], sched_off[i + 1]):
+            if sched_int[k] == sched_int[k] and sched_date[k] > as_of:
+                fl_day[nfl] = sched_date[k]
+                fl_amt[nfl] = sched_int[k]
+                fl_kind[nfl] = KIND_INTEREST
+                fl_dir[nfl] = sgn
+                nfl += 1
     if advance and accrues and fwd and ni > 0:
         # forward-starting in-advance product: first period's interest at its start
         d0 = buf_i[0]
-        fl_day[nfl] = _adjust(orig, bdc, cal, cal_first, cal_next, cal_prev)
-        fl_amt[nfl] = bal * rate * _yf(dc, orig, d0, orig, d0, freq, mat)
+        ref_s = orig
+        if icma:
+            ref_s = _icma_ref_start(d0, buf_ig[0], if_n, if_u, eom)
+        fl_day[nfl] = orig
+        fl_amt[nfl] = bal * rate * _yf(dc, orig, d0, ref_s, d0, freq, mat)
         fl_kind[nfl] = KIND_INTEREST
         fl_dir[nfl] = sgn
         nfl += 1
@@ -638,8 +696,9 @@ def run_partition_kernel(
     max_day = lookup.shape[1] - 1
     m = max_events + 8
     buf_i = np.empty(m, np.int64)
+    buf_ig = np.empty(m, np.int64)
     buf_p = np.empty(m, np.int64)
-    buf_pa = np.zeros(4 * m, np.float64)
+    buf_pg = np.empty(m, np.float64)
     buf_r = np.empty(m, np.int64)
     buf_s = np.empty(m, np.int64)
     buf_sk = np.empty(m, np.int64)
@@ -695,7 +754,7 @@ def run_partition_kernel(
                     sched_off, sched_date, sched_prin, sched_int,
                     step_off, step_date, step_rate, step_spread,
                     prof_off, prof_n, prof_u, prof_share,
-                    buf_i, buf_p, buf_pa, buf_r, buf_s, buf_sk, ev_day, ev_flag, ev_aux, ev_pa,
+                    buf_i, buf_ig, buf_p, buf_pg, buf_r, buf_s, buf_sk, ev_day, ev_flag, ev_aux, ev_pa,
                     fl_day, fl_amt, fl_kind, fl_dir,
                 )  # fmt: skip
                 for k in range(nfl):

@@ -511,11 +511,19 @@ class QuantLibPricer:
             rtenor = _tenor(row, "reset_frequency") or itenor
             if rtenor != itenor or int(_float(row, "reset_lag_days", 0.0)) != 0:
                 raise UnsupportedContract(f"{pid}: resets must fall on the interest dates without lag")
-            # the engine resets at next_reset_date + k x reset tenor; QuantLib at every coupon start
+            # the engine resets at next_reset_date + k x reset tenor (while < M), QuantLib at every
+            # coupon start: the mapping holds when the two date sets are the same
             next_reset = _date(row, "next_reset_date")
             starts = [d for d in dates[:-1] if d > A]
-            if starts and next_reset != starts[0]:
-                raise UnsupportedContract(f"{pid}: next_reset_date must be the first coupon start after the as-of date")
+            resets: list[dt.date] = []
+            if next_reset is not None:
+                k = 0
+                while (d := _shift(next_reset, rtenor, k, False)) < mat:
+                    if d > A:
+                        resets.append(d)
+                    k += 1
+            if resets != starts:
+                raise UnsupportedContract(f"{pid}: the resets (next_reset_date + k x reset_frequency) are not the coupon starts")
             idx_tenor = Tenor.parse(self.index_tenors.get(code) or str(rtenor))
             key = "proj:" + code if code in self.projection_curves else "disc:" + ccy
             index_ccy = (self.projection_curves.get(code) or self.discount_curves[ccy]).currency
