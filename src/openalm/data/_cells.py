@@ -10,7 +10,7 @@ Each returns the column in its loaded Arrow type (a cell that fails becomes null
 mask per problem (reason code), so the caller can quarantine rows and name file, row, column and
 value.
 
-Text rules (documented in the README of the data layer):
+Text rules (the same for every format; Excel cells are first written as such text):
 
 * an empty or whitespace-only cell is null;
 * surrounding spaces are ignored in dates, numbers and booleans; codes (enums, currencies,
@@ -58,9 +58,7 @@ TRUE_TEXT: Final = ("true", "TRUE", "True", "1", "Y")
 FALSE_TEXT: Final = ("false", "FALSE", "False", "0", "N")
 
 _SENTINEL_TEXT: Final = (
-    DATE_SENTINELS
-    + tuple(f"{s[:4]}-{s[4:6]}-{s[6:]}" for s in DATE_SENTINELS if s != "00000000")
-    + ("0000-00-00",)
+    DATE_SENTINELS + tuple(f"{s[:4]}-{s[4:6]}-{s[6:]}" for s in DATE_SENTINELS if s != "00000000") + ("0000-00-00",)
 )
 _SENTINEL_DAYS: Final = tuple(
     int((np.datetime64(f"{s[:4]}-{s[4:6]}-{s[6:]}") - np.datetime64("1970-01-01")).astype(int))
@@ -131,9 +129,7 @@ def _blank_to_null(text: ArrowColumn, *, trim: bool) -> ArrowColumn:
     return out
 
 
-def _check_distinct(
-    text: ArrowColumn, accept: Callable[[pa.Array], ArrowColumn]
-) -> tuple[ArrowColumn, BoolMask]:
+def _check_distinct(text: ArrowColumn, accept: Callable[[pa.Array], ArrowColumn]) -> tuple[ArrowColumn, BoolMask]:
     """Check a code column value by value: ``accept`` runs on the distinct values only.
 
     Returns the column with blank and rejected cells set to null, and the mask of rejected cells.
@@ -193,9 +189,7 @@ def _parse_date(text: ArrowColumn) -> ParseResult:
     days = pc.cast(iso, pa.date32())
     problems = []
     if bad_shape.any():
-        problems.append(
-            Problem("bad_date", bad_shape, "{value!r} is not a date; expected YYYY-MM-DD or YYYYMMDD")
-        )
+        problems.append(Problem("bad_date", bad_shape, "{value!r} is not a date; expected YYYY-MM-DD or YYYYMMDD"))
     if impossible.any():
         problems.append(Problem("impossible_date", impossible, "{value!r} is not a calendar date"))
     return ParseResult(_drop_sentinel_days(days), problems)
@@ -439,9 +433,7 @@ def coerce_typed(values: ArrowColumn, column: Column, file: str) -> ParseResult:
             return ParseResult(_drop_sentinel_days(pc.cast(values, pa.date32())))
         if pa.types.is_timestamp(t):
             local = pc.local_timestamp(values) if t.tz is not None else values
-            return ParseResult(
-                _drop_sentinel_days(pc.cast(pc.floor_temporal(local, unit="day"), pa.date32()))
-            )
+            return ParseResult(_drop_sentinel_days(pc.cast(pc.floor_temporal(local, unit="day"), pa.date32())))
         if pa.types.is_integer(t):
             return parse_text(pc.cast(values, pa.string()), column)
         raise _incompatible(column, t, file)

@@ -165,9 +165,7 @@ def _header_names(raw_names: Sequence[Any], file: str) -> list[str]:
         if not text:
             text = f"<unnamed column {i}>"
         if text in seen:
-            raise DataError(
-                f"header names column {text!r} twice; each column must appear once", file=file, column=text
-            )
+            raise DataError(f"header names column {text!r} twice; each column must appear once", file=file, column=text)
         seen.add(text)
         names.append(text)
     return names
@@ -179,9 +177,7 @@ def _read_csv_header(path: Path) -> list[str]:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             header = next(csv.reader(handle), None)
     except UnicodeDecodeError as err:
-        raise DataError(
-            "is not UTF-8 text (a GBK/GB18030 export?); save the file as UTF-8", file=file
-        ) from err
+        raise DataError("is not UTF-8 text (a GBK/GB18030 export?); save the file as UTF-8", file=file) from err
     except (OSError, csv.Error) as err:
         raise DataError(f"cannot be read as CSV: {err}", file=file) from err
     if not header:
@@ -191,9 +187,7 @@ def _read_csv_header(path: Path) -> list[str]:
 
 def _csv_options(names: list[str], *, threads: bool, newlines: bool, handler: Any = None) -> dict[str, Any]:
     return {
-        "read_options": pcsv.ReadOptions(
-            column_names=names, skip_rows=1, use_threads=threads, block_size=1 << 24
-        ),
+        "read_options": pcsv.ReadOptions(column_names=names, skip_rows=1, use_threads=threads, block_size=1 << 24),
         "parse_options": pcsv.ParseOptions(newlines_in_values=newlines, invalid_row_handler=handler),
         "convert_options": pcsv.ConvertOptions(
             column_types=dict.fromkeys(names, pa.string()),

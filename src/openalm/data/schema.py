@@ -760,9 +760,7 @@ CURVES: Final = TableSchema(
         Column("tenor", _T.TENOR, _R, tenor_specials=PILLAR_SPECIALS),
         _col("tenor_date", _T.DATE, _O),
         _col("value", _T.DECIMAL, _R),
-        _enum(
-            "compounding", _C, ("continuous", "annual", "semi_annual", "quarterly", "simple"), "rate curves"
-        ),
+        _enum("compounding", _C, ("continuous", "annual", "semi_annual", "quarterly", "simple"), "rate curves"),
         _enum("day_count", _C, DAY_COUNTS, "rate curves"),
         _enum("interpolation", _O, ("linear_zero", "log_linear_df", "flat_forward", "monotone_cubic")),
         _col("source", _T.STRING, _O),

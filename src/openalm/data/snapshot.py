@@ -185,9 +185,7 @@ def _load(
     paths = snapshot_files(root)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="openalm-hash") as pool:
         hashes: dict[str, Future[FileInfo]] = {name: pool.submit(file_info, p) for name, p in paths.items()}
-        parsed: dict[str, ParsedTable] = {
-            name: read_table(path, TABLES[name]) for name, path in paths.items()
-        }
+        parsed: dict[str, ParsedTable] = {name: read_table(path, TABLES[name]) for name, path in paths.items()}
         result = validate_tables(parsed, day, strict=strict)
         files = {name: future.result() for name, future in hashes.items()}
     return day, root, result, files
@@ -241,9 +239,7 @@ def read_snapshot(folder: str | os.PathLike[str], as_of: dt.date | str, *, stric
     )
 
 
-def validate(
-    folder: str | os.PathLike[str], as_of: dt.date | str, *, strict: bool = False
-) -> ValidationReport:
+def validate(folder: str | os.PathLike[str], as_of: dt.date | str, *, strict: bool = False) -> ValidationReport:
     """Validate a snapshot folder without building the clean tables (``openalm validate``).
 
     Same reading and rules as :func:`read_snapshot`; returns rejects, counts, file hashes and

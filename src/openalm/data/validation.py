@@ -137,9 +137,7 @@ REASONS: Final[Mapping[str, str]] = MappingProxyType(
 )
 
 _RATE_LO, _RATE_HI = RATE_PLAUSIBLE_RANGE
-_PERCENT_MESSAGE: Final = (
-    "{value} is outside -5%..50% p.a.: looks like percent, expected decimal (3.45% is 0.0345)"
-)
+_PERCENT_MESSAGE: Final = "{value} is outside -5%..50% p.a.: looks like percent, expected decimal (3.45% is 0.0345)"
 #: Rate columns checked for plausibility, per table.
 _PLAUSIBLE_RATE_COLUMNS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
     {
@@ -360,13 +358,9 @@ def _common_rules(f: _Frame, as_of: dt.date) -> None:
         if column.minimum is not None:
             below = values < column.minimum
             if column.type is LogicalType.AMOUNT and column.minimum == 0:
-                f.add(
-                    name, "negative_amount", below, f"{name} {{value}} is negative; amounts are >= 0 (§2.2)"
-                )
+                f.add(name, "negative_amount", below, f"{name} {{value}} is negative; amounts are >= 0 (§2.2)")
             else:
-                f.add(
-                    name, "out_of_range", below, f"{name} {{value}} is below the minimum {column.minimum:g}"
-                )
+                f.add(name, "out_of_range", below, f"{name} {{value}} is below the minimum {column.minimum:g}")
         if column.maximum is not None:
             f.add(
                 name,
@@ -553,11 +547,12 @@ def _positions_rules(f: _Frame, as_of: dt.date, comp: _Companions, warnings: lis
 
 
 def _require(f: _Frame, column: str, condition: BoolMask, why: str, involved: Sequence[str]) -> None:
+    sentinel = " (a sentinel date such as 99991231 means none)" if column.endswith("_date") else ""
     f.add(
         column,
         "missing_conditional",
         condition & f.missing(column),
-        f"{column} is required for {why} and is empty",
+        f"{column} is required for {why} and is empty{sentinel}",
         involved=involved,
     )
 
@@ -600,8 +595,7 @@ def _conditional_rules(f: _Frame) -> None:
         "rate_index",
         "missing_conditional",
         hybrid & f.missing("rate_index") & f.missing("reversion_rate"),
-        "hybrid rows need rate_index (floating after initial_rate_end_date) or reversion_rate; "
-        "both are empty",
+        "hybrid rows need rate_index (floating after initial_rate_end_date) or reversion_rate; both are empty",
         involved=(rate_type, "reversion_rate"),
     )
     _require(
@@ -681,9 +675,7 @@ def _position_links(f: _Frame, comp: _Companions, warnings: list[str]) -> None:
             index = pc.index_in(f.col("position_id"), value_set=comp.principal_ids)
             idx = pc.fill_null(index, -1)
             idx_np = np.asarray(
-                (idx.combine_chunks() if isinstance(idx, pa.ChunkedArray) else idx).to_numpy(
-                    zero_copy_only=False
-                )
+                (idx.combine_chunks() if isinstance(idx, pa.ChunkedArray) else idx).to_numpy(zero_copy_only=False)
             )
             sums = np.where(idx_np >= 0, comp.principal_sums[np.clip(idx_np, 0, None)], 0.0)
             expected = f.num("principal_balance") - np.nan_to_num(f.num("overdue_principal"), nan=0.0)
@@ -716,9 +708,7 @@ def _position_links(f: _Frame, comp: _Companions, warnings: list[str]) -> None:
         )
 
 
-def _count_warning(
-    f: _Frame, warnings: list[str], column: str, condition: BoolMask, why: str, use: str
-) -> None:
+def _count_warning(f: _Frame, warnings: list[str], column: str, condition: BoolMask, why: str, use: str) -> None:
     count = int((condition & f.missing(column)).sum())
     if count:
         warnings.append(f"{f.schema.name}: {count} row(s) lack {column} (expected for {why}; used by {use})")
@@ -726,13 +716,9 @@ def _count_warning(
 
 def _position_warnings(f: _Frame, warnings: list[str]) -> None:
     inst = "instrument_type"
-    _count_warning(
-        f, warnings, "gl_account", f.true("on_balance_sheet"), "on-balance rows", "GL reconciliation"
-    )
+    _count_warning(f, warnings, "gl_account", f.true("on_balance_sheet"), "on-balance rows", "GL reconciliation")
     securities = f.isin(inst, ("debt_security", "equity_investment", "fund_investment"))
-    _count_warning(
-        f, warnings, "accounting_classification", securities, "securities", "reconciliation, capital"
-    )
+    _count_warning(f, warnings, "accounting_classification", securities, "securities", "reconciliation, capital")
     _count_warning(f, warnings, "security_id", securities, "securities", "LCR")
     encumbered = f.num("encumbered_amount") > 0
     for name in ("encumbrance_type", "encumbrance_end_date"):
@@ -872,9 +858,7 @@ def _clean_ids(parsed: ParsedTable, rejected: BoolMask, column: str) -> pa.Array
     return pc.unique(pc.drop_null(kept)).cast(pa.string())
 
 
-def validate_tables(
-    parsed: Mapping[str, ParsedTable], as_of: dt.date, *, strict: bool = False
-) -> ValidationResult:
+def validate_tables(parsed: Mapping[str, ParsedTable], as_of: dt.date, *, strict: bool = False) -> ValidationResult:
     """Apply every row rule to the parsed tables of a snapshot.
 
     Parameters
@@ -916,11 +900,7 @@ def validate_tables(
         results[name] = result
         return result
 
-    order = [
-        n
-        for n in TABLE_ORDER
-        if n in frames and n not in ("positions", "cash_flow_schedule", "rate_schedule")
-    ]
+    order = [n for n in TABLE_ORDER if n in frames and n not in ("positions", "cash_flow_schedule", "rate_schedule")]
     for name in order:
         frame = frames[name]
         _common_rules(frame, as_of)
@@ -947,9 +927,7 @@ def validate_tables(
     if "counterparties" in results:
         cp = results["counterparties"]
         comp.counterparty_ids = _clean_ids(cp.parsed, cp.rejected, "counterparty_id")
-        comp.counterparty_read_ids = _clean_ids(
-            cp.parsed, np.zeros(cp.parsed.num_rows, bool), "counterparty_id"
-        )
+        comp.counterparty_read_ids = _clean_ids(cp.parsed, np.zeros(cp.parsed.num_rows, bool), "counterparty_id")
     if "rate_indices" in results:
         ri = results["rate_indices"]
         comp.rate_index_codes = _clean_ids(ri.parsed, ri.rejected, "index_code")
@@ -1035,9 +1013,7 @@ def _rejects(results: Mapping[str, TableResult]) -> list[Reject]:
                 row: dict[str, Any] = {c: texts[c][k] for c in texts}
                 row.update({c: v[i] for c, v in finding.computed.items()})
                 row["value"] = texts[finding.column][k]
-                message = (
-                    finding.message(row) if callable(finding.message) else finding.message.format_map(row)
-                )
+                message = finding.message(row) if callable(finding.message) else finding.message.format_map(row)
                 if finding.hint is not None:
                     message += finding.hint(row["value"])
                 reject = Reject(

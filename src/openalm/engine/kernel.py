@@ -207,7 +207,7 @@ def _curve_df(c_off, c_t, c_z, curve: int, shock: np.ndarray, t: float) -> float
 
 @njit(cache=True)
 def _project_index(
-    f: int, as_of: int, dc: int, idx_n: int, idx_u: int, proj: int, c_off, c_t, c_z, shock
+    f: int, as_of: int, dc: int, idx_n: int, idx_u: int, proj: int, c_off, c_t, c_z, shock, mat: int
 ) -> float:
     """Simple forward rate of the index over [f, f + index tenor] on the (shocked) projection curve."""
     if f < as_of:
@@ -217,7 +217,7 @@ def _project_index(
         e = f + 1
     df1 = _curve_df(c_off, c_t, c_z, proj, shock, (f - as_of) / 365.0)
     df2 = _curve_df(c_off, c_t, c_z, proj, shock, (e - as_of) / 365.0)
-    tau = year_fraction(dc, f, e, f, e, _freq_per_year(idx_n, idx_u), e)
+    tau = year_fraction(dc, f, e, f, e, _freq_per_year(idx_n, idx_u), mat)
     return (df1 / df2 - 1.0) / tau
 
 
@@ -387,7 +387,8 @@ def walk_contract(
     # ---- resets, steps ---------------------------------------------------------------------
     has_index = ci[i, I_PROJ] >= 0
     nr = 0
-    if accrues and (rt == RT_FLOATING or (rt == RT_HYBRID and has_index)):
+    # the rate path is followed even on non-accrual rows: it sizes annuity instalments
+    if rt != RT_NIB and (rt == RT_FLOATING or (rt == RT_HYBRID and has_index)):
         rf_n = ci[i, I_RF_N]
         rf_u = ci[i, I_RF_U]
         if rf_u == UNIT_T or rf_u < 0 or rf_n <= 0:
@@ -428,7 +429,7 @@ def walk_contract(
                 buf_r[nr] = add_tenor(mat, -j * rf_n, rf_u, eom)
                 nr += 1
     ns = 0
-    if accrues:
+    if rt != RT_NIB:
         if rt == RT_HYBRID and not has_index:
             d = ci[i, I_INIT_END]
             if d != NO_DATE and d > as_of and d < mat:
@@ -625,7 +626,7 @@ def walk_contract(
                 idx = cf[i, F_FIXING]
             else:
                 idx = _project_index(
-                    f, as_of, dc, ci[i, I_IDX_N], ci[i, I_IDX_U], ci[i, I_PROJ], c_off, c_t, c_z, shock
+                    f, as_of, dc, ci[i, I_IDX_N], ci[i, I_IDX_U], ci[i, I_PROJ], c_off, c_t, c_z, shock, mat
                 )
             new = mult * idx + spread
             if floor == floor and new < floor:

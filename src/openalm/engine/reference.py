@@ -788,7 +788,7 @@ class _Projection:
         end = self.index_tenor.add(start)
         df1 = float(self.proj.discount((start - self.as_of).days / 365.0))
         df2 = float(self.proj.discount((end - self.as_of).days / 365.0))
-        tau = self.tau(start, end, end, self.index_tenor)
+        tau = self.tau(start, end, end, self.index_tenor, ref_start=start)  # the forward is its own period
         fwd = (df1 / df2 - 1.0) / tau
         note = f"forward {start}..{end} = ({df1:.8f}/{df2:.8f} - 1)/{tau:.6f} = {_pct(fwd)}"
         return fwd, note

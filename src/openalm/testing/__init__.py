@@ -13,7 +13,7 @@ from openalm.testing.quantlib import (
     QlFlow,
     QlPricing,
     QuantLibPricer,
-    UnsupportedContract,
+    UnsupportedContractError,
     quantlib_available,
     regular_period_fraction,
 )
@@ -24,7 +24,7 @@ __all__ = [
     "QlFlow",
     "QlPricing",
     "QuantLibPricer",
-    "UnsupportedContract",
+    "UnsupportedContractError",
     "quantlib_available",
     "regular_period_fraction",
 ]

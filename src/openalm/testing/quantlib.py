@@ -51,7 +51,7 @@ assembles the QuantLib equivalent of the engine's contractual projection (docs/d
   added at a discount factor of 1. Every scenario relinks the discount and forecasting handles
   (projection curves shocked too, so floating coupons are re-projected), as the engine does.
 
-Not covered (:class:`UnsupportedContract`): ``30_365`` (no QuantLib counterpart; tested by hand),
+Not covered (:class:`UnsupportedContractError`): ``30_365`` (no QuantLib counterpart; tested by hand),
 ``bus_252``, business-day adjustment, non-maturity and schedule rows, interest in advance,
 annuity_fixed_payment, floating annuities, principal frequencies different from the interest
 frequency, rate caps/floors, rate steps, resets off the interest dates.
@@ -60,6 +60,7 @@ frequency, rate caps/floors, rate steps, resets off the interest dates.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import importlib.util
 import itertools
 import math
@@ -78,7 +79,7 @@ __all__ = [
     "QlFlow",
     "QlPricing",
     "QuantLibPricer",
-    "UnsupportedContract",
+    "UnsupportedContractError",
     "quantlib_available",
     "regular_period_fraction",
 ]
@@ -100,7 +101,7 @@ _FIXED_SCENARIOS = ("base", "bump_down_1bp", "bump_up_1bp")
 _index_ids = itertools.count()
 
 
-class UnsupportedContract(ValueError):
+class UnsupportedContractError(ValueError):
     """The row uses a feature this QuantLib mapping does not cover (the message says which)."""
 
 
@@ -110,9 +111,7 @@ def quantlib_available() -> bool:
 
 
 def _ql() -> Any:
-    import QuantLib as ql
-
-    return ql
+    return importlib.import_module("QuantLib")
 
 
 def ql_date(d: dt.date | int) -> Any:
@@ -170,7 +169,7 @@ def day_counter(code: str, maturity: dt.date | None = None) -> Any:
         if maturity is None:
             return ql.Thirty360(ql.Thirty360.ISDA)
         return ql.Thirty360(ql.Thirty360.ISDA, ql_date(maturity))
-    raise UnsupportedContract(f"day count {code!r} has no QuantLib counterpart here (supported: {QL_DAY_COUNTS})")
+    raise UnsupportedContractError(f"day count {code!r} has no QuantLib counterpart here (supported: {QL_DAY_COUNTS})")
 
 
 def _period(tenor: Tenor) -> Any:
@@ -258,9 +257,8 @@ class QlContract:
     leg: Any  # ql.Leg of every flow in the contract's direction (a drawdown is negative)
     kinds: list[str]
     overdue: float
-    index: Any | None = None
-    index_currency: str | None = None
-    fixing_date: Any | None = None
+    index: Any | None = None  # the floating leg's ql.IborIndex (its past fixing is cleared after pricing)
+    forecast_curve: str | None = None  # curve id behind the index's forecasting handle
 
 
 @dataclass(frozen=True)
@@ -367,11 +365,13 @@ class QuantLibPricer:
         self.index_tenors = dict(index_tenors or {})
         extra = {k: v for k, v in (scenarios or {}).items() if k not in _FIXED_SCENARIOS}
         self.scenario_names: tuple[str, ...] = (*_FIXED_SCENARIOS, *extra)
-        # curve objects: key -> {scenario: term structure}; handles relinked per scenario
+        # per curve id: {scenario: term structure} and one handle relinked per scenario
+        self._ccy_curve = {ccy: c.curve_id for ccy, c in self.discount_curves.items()}
+        self._index_curve = {code: c.curve_id for code, c in self.projection_curves.items()}
+        by_id = {c.curve_id: c for c in (*self.discount_curves.values(), *self.projection_curves.values())}
         self._curves: dict[str, dict[str, Any]] = {}
         self._handles: dict[str, Any] = {}
-        for key, curve in [*(("disc:" + c, z) for c, z in self.discount_curves.items()),
-                           *(("proj:" + c, z) for c, z in self.projection_curves.items())]:  # fmt: skip
+        for cid, curve in by_id.items():
             base = ql_zero_curve(curve, self.horizon_days)
             base_handle = ql.YieldTermStructureHandle(base)
             per: dict[str, Any] = {"base": base}
@@ -383,12 +383,12 @@ class QuantLibPricer:
             for name, by_ccy in extra.items():
                 shock = by_ccy.get(curve.currency)
                 per[name] = base if shock is None or shock.is_none else ql_daily_curve(curve, shock, self.horizon_days)
-            self._curves[key] = per
-            self._handles[key] = ql.RelinkableYieldTermStructureHandle(base)
+            self._curves[cid] = per
+            self._handles[cid] = ql.RelinkableYieldTermStructureHandle(base)
 
     # -- legs ----------------------------------------------------------------------------------
 
-    def _schedule(self, row: Mapping[str, Any], start: dt.date, mat: dt.date, tenor: Tenor | None,
+    def _schedule(self, start: dt.date, mat: dt.date, tenor: Tenor | None,
                   anchor: dt.date | None, eom: bool) -> Any:  # fmt: skip
         ql = _ql()
         if tenor is None or tenor.unit == TenorUnit.T:
@@ -404,12 +404,15 @@ class QuantLibPricer:
             ql.DateGeneration.Backward, eom,
         )  # fmt: skip
 
-    def build(self, row: Mapping[str, Any]) -> QlContract:
+    def build(self, row: Mapping[str, Any], *, indexed_coupons: bool = True) -> QlContract:
         """The QuantLib leg of one row (see the module docstring for the mapping).
+
+        ``indexed_coupons=False`` builds floating coupons as QuantLib's par coupons (forward over
+        the accrual period) instead of the indexed ones the engine's definition corresponds to.
 
         Raises
         ------
-        UnsupportedContract
+        UnsupportedContractError
             The row uses a feature the mapping does not cover.
         """
         ql = _ql()
@@ -417,7 +420,7 @@ class QuantLibPricer:
         pid = str(row.get("position_id"))
         side = _get(row, "side")
         if side not in ("asset", "liability"):
-            raise UnsupportedContract(f"{pid}: side {side!r}")
+            raise UnsupportedContractError(f"{pid}: side {side!r}")
         direction = 1 if side == "asset" else -1
         ccy = str(row["currency"])
         amort = _get(row, "amortisation_type") or "bullet"
@@ -425,25 +428,25 @@ class QuantLibPricer:
         mat = _date(row, "maturity_date")
         orig = _date(row, "origination_date")
         if amort not in ("bullet", "linear", "annuity"):
-            raise UnsupportedContract(f"{pid}: amortisation_type {amort!r}")
+            raise UnsupportedContractError(f"{pid}: amortisation_type {amort!r}")
         if rate_type not in ("fixed", "floating"):
-            raise UnsupportedContract(f"{pid}: rate_type {rate_type!r}")
+            raise UnsupportedContractError(f"{pid}: rate_type {rate_type!r}")
         if mat is None or orig is None:
-            raise UnsupportedContract(f"{pid}: needs origination and maturity dates")
+            raise UnsupportedContractError(f"{pid}: needs origination and maturity dates")
         if mat <= A:
-            raise UnsupportedContract(f"{pid}: matured")
+            raise UnsupportedContractError(f"{pid}: matured")
         for col in ("interest_only_end_date", "amortisation_term_months", "rate_cap", "rate_floor",
                     "periodic_cap", "periodic_floor", "initial_rate_end_date"):  # fmt: skip
             if _get(row, col) is not None:
-                raise UnsupportedContract(f"{pid}: {col} is not mapped")
+                raise UnsupportedContractError(f"{pid}: {col} is not mapped")
         if (_get(row, "interest_timing") or "arrears") == "advance":
-            raise UnsupportedContract(f"{pid}: interest in advance")
+            raise UnsupportedContractError(f"{pid}: interest in advance")
         if (_get(row, "accrual_status") or "") == "non_accrual":
-            raise UnsupportedContract(f"{pid}: non-accrual")
+            raise UnsupportedContractError(f"{pid}: non-accrual")
         if (_get(row, "business_day_convention") or "none") != "none" and _get(row, "holiday_calendar"):
-            raise UnsupportedContract(f"{pid}: business-day adjustment")
+            raise UnsupportedContractError(f"{pid}: business-day adjustment")
         if _get(row, "instrument_type") in ("derivative_leg",):
-            raise UnsupportedContract(f"{pid}: derivative legs")
+            raise UnsupportedContractError(f"{pid}: derivative legs")
         dc_code = _get(row, "day_count") or "act_365f"
         dc = day_counter(dc_code, mat)
         eom = bool(_get(row, "end_of_month_rule") or False)
@@ -452,9 +455,9 @@ class QuantLibPricer:
         anchor = _date(row, "next_interest_payment_date")
         if amort != "bullet":
             if itenor is None or itenor.unit == TenorUnit.T or ptenor != itenor:
-                raise UnsupportedContract(f"{pid}: amortising rows need principal frequency = interest frequency")
+                raise UnsupportedContractError(f"{pid}: amortising rows need principal frequency = interest frequency")
             if _date(row, "next_principal_payment_date") != anchor:
-                raise UnsupportedContract(f"{pid}: principal anchor differs from the interest anchor")
+                raise UnsupportedContractError(f"{pid}: principal anchor differs from the interest anchor")
         balance = float(row["principal_balance"])
         overdue = _float(row, "overdue_principal", 0.0)
         b0 = balance - overdue
@@ -467,7 +470,7 @@ class QuantLibPricer:
             start = orig
             if anchor is not None and itenor is not None and itenor.unit != TenorUnit.T and not fwd:
                 start = max(orig, _shift(anchor, itenor, -1, eom))
-        schedule = self._schedule(row, start, mat, itenor, anchor, eom)
+        schedule = self._schedule(start, mat, itenor, anchor, eom)
         dates = [py_date(d) for d in schedule.dates()]
         n_cpn = len(dates) - 1
         # principal paid at coupon ends after A (after O when forward-starting)
@@ -487,9 +490,7 @@ class QuantLibPricer:
                 n_rem = n - j
                 if j == n - 1:
                     amt = b
-                elif amort == "linear":
-                    amt = b / n_rem
-                elif abs(i) < 1e-15:
+                elif amort == "linear" or abs(i) < 1e-15:
                     amt = b / n_rem
                 else:
                     amt = b * i / (1.0 - (1.0 + i) ** (-n_rem)) - b * i
@@ -498,19 +499,18 @@ class QuantLibPricer:
                 b -= amt
 
         index = None
-        fixing_date = None
-        index_ccy = None
+        curve_id = None
         if rate_type == "fixed":
             interest = ql.FixedRateLeg(schedule, dc, notionals, [rate], ql.Unadjusted)
         else:
             if amort == "annuity":
-                raise UnsupportedContract(f"{pid}: floating annuity (instalment depends on projected rates)")
+                raise UnsupportedContractError(f"{pid}: floating annuity (instalment depends on projected rates)")
             code = _get(row, "rate_index")
             if code is None:
-                raise UnsupportedContract(f"{pid}: floating row without rate_index")
+                raise UnsupportedContractError(f"{pid}: floating row without rate_index")
             rtenor = _tenor(row, "reset_frequency") or itenor
             if rtenor != itenor or int(_float(row, "reset_lag_days", 0.0)) != 0:
-                raise UnsupportedContract(f"{pid}: resets must fall on the interest dates without lag")
+                raise UnsupportedContractError(f"{pid}: resets must fall on the interest dates without lag")
             # the engine resets at next_reset_date + k x reset tenor (while < M), QuantLib at every
             # coupon start: the mapping holds when the two date sets are the same
             next_reset = _date(row, "next_reset_date")
@@ -523,24 +523,26 @@ class QuantLibPricer:
                         resets.append(d)
                     k += 1
             if resets != starts:
-                raise UnsupportedContract(f"{pid}: the resets (next_reset_date + k x reset_frequency) are not the coupon starts")
+                raise UnsupportedContractError(
+                    f"{pid}: the resets (next_reset_date + k x reset_frequency) are not the coupon starts"
+                )
             idx_tenor = Tenor.parse(self.index_tenors.get(code) or str(rtenor))
-            key = "proj:" + code if code in self.projection_curves else "disc:" + ccy
-            index_ccy = (self.projection_curves.get(code) or self.discount_curves[ccy]).currency
+            curve_id = self._index_curve.get(code) or self._ccy_curve[ccy]
+            # a unique index name per contract: QuantLib keeps fixings per name, process-wide (the
+            # currency object is a placeholder, it plays no part in the forecast)
             index = ql.IborIndex(
                 f"OALM{next(_index_ids)}", _period(idx_tenor), 0, ql.USDCurrency(), ql.NullCalendar(), ql.Unadjusted,
-                False, day_counter(dc_code, mat), self._handles[key],
+                False, day_counter(dc_code, mat), self._handles[curve_id],
             )  # fmt: skip
             mult = _float(row, "rate_multiplier", 1.0)
             spread = _float(row, "spread", 0.0)
             # the current period's fixing (on or before A) is the contract's current rate
             for k in range(n_cpn):
                 if dates[k] <= A < dates[k + 1]:
-                    fixing_date = ql_date(dates[k])
-                    index.addFixing(fixing_date, (rate - spread) / mult, True)
+                    index.addFixing(ql_date(dates[k]), (rate - spread) / mult, True)
             interest = ql.IborLeg(
                 notionals, schedule, index, dc, ql.Unadjusted, [0], [mult], [spread],
-                withIndexedCoupons=True,
+                withIndexedCoupons=indexed_coupons,
             )  # fmt: skip
         flows: list[Any] = []
         kinds: list[str] = []
@@ -555,13 +557,14 @@ class QuantLibPricer:
             if amt != 0.0:
                 flows.append(ql.Redemption(amt, ql_date(d)))
                 kinds.append("principal")
-        return QlContract(pid, ccy, direction, ql.Leg(flows), kinds, overdue, index, index_ccy, fixing_date)
+        return QlContract(pid, ccy, direction, ql.Leg(flows), kinds, overdue, index, curve_id)
 
     # -- valuation -----------------------------------------------------------------------------
 
-    def _relink(self, scenario: str) -> None:
-        for key, handle in self._handles.items():
-            handle.linkTo(self._curves[key][scenario])
+    def _relink(self, contract: QlContract, scenario: str) -> None:
+        """Point the contract's forecasting handle at the scenario's projection curve."""
+        if contract.forecast_curve is not None:
+            self._handles[contract.forecast_curve].linkTo(self._curves[contract.forecast_curve][scenario])
 
     def flows(self, contract: QlContract) -> tuple[QlFlow, ...]:
         """The contract's flows paid after the as-of date, sorted by date then kind, amounts >= 0."""
@@ -581,20 +584,22 @@ class QuantLibPricer:
         """Signed PV (bank's view) of the contract under ``scenario`` (overdue at DF = 1)."""
         ql = _ql()
         ql.Settings.instance().evaluationDate = self._ql_as_of
-        self._relink(scenario)
-        curve = self._curves["disc:" + contract.currency][scenario]
+        self._relink(contract, scenario)
+        curve = self._curves[self._ccy_curve[contract.currency]][scenario]
         pv = ql.CashFlows.npv(contract.leg, curve, False, self._ql_as_of, self._ql_as_of)
         return contract.direction * (float(pv) + contract.overdue)
 
-    def price(self, row: Mapping[str, Any], scenarios: Iterable[str] | None = None) -> QlPricing:
-        """Build the row's leg, list its future flows and value it under every scenario."""
-        contract = self.build(row)
+    def price(
+        self, row: Mapping[str, Any], scenarios: Iterable[str] | None = None, *, indexed_coupons: bool = True
+    ) -> QlPricing:
+        """Build the row's leg, list its future flows and value it under every scenario (or ``scenarios``)."""
+        contract = self.build(row, indexed_coupons=indexed_coupons)
         try:
             flows = self.flows(contract)
             names: Sequence[str] = tuple(scenarios) if scenarios is not None else self.scenario_names
             npv = {name: self.npv(contract, name) for name in names}
         finally:
-            self._relink("base")
+            self._relink(contract, "base")
             if contract.index is not None:
                 contract.index.clearFixings()
         return QlPricing(contract.position_id, flows, contract.overdue, npv)

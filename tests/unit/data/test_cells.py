@@ -75,7 +75,9 @@ def test_booleans() -> None:
 
 
 def test_enums_are_exact_lower_case_codes() -> None:
-    result = parse_text(pa.array(["loan", "Loan", "LOAN", "lending", " loan", None]), POSITIONS.column("instrument_type"))
+    result = parse_text(
+        pa.array(["loan", "Loan", "LOAN", "lending", " loan", None]), POSITIONS.column("instrument_type")
+    )
     assert result.values.to_pylist() == ["loan", None, None, None, None, None]
     (problem,) = result.problems
     assert problem.reason == "unknown_code"

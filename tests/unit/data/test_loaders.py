@@ -14,7 +14,6 @@ from _snapshot_builders import DEPOSIT, LOAN, write_csv
 from openalm.data import POSITIONS, find_table_file, read_table
 from openalm.errors import DataError, SchemaError
 
-
 GBK_CSV = (",".join(LOAN) + "\n" + ",".join({**LOAN, "source_system": "\u4e2d\u56fd"}.values())).encode("gbk")
 
 

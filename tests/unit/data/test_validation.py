@@ -79,12 +79,18 @@ def test_reject_record_names_file_row_column_value(load: Load) -> None:
         ({"day_count": ""}, ("day_count", "", "missing_conditional")),
         ({"interest_payment_frequency": ""}, ("interest_payment_frequency", "", "missing_conditional")),
         ({"principal_payment_frequency": ""}, ("principal_payment_frequency", "", "missing_conditional")),
-        ({"next_interest_payment_date": "2026-06-30"}, ("next_interest_payment_date", "2026-06-30",
-                                                        "date_not_after_as_of")),
-        ({"next_principal_payment_date": "2034-04-15"}, ("next_principal_payment_date", "2034-04-15",
-                                                         "date_after_maturity")),
-        ({"last_interest_payment_date": "2026-07-01"}, ("last_interest_payment_date", "2026-07-01",
-                                                        "date_after_as_of")),
+        (
+            {"next_interest_payment_date": "2026-06-30"},
+            ("next_interest_payment_date", "2026-06-30", "date_not_after_as_of"),
+        ),
+        (
+            {"next_principal_payment_date": "2034-04-15"},
+            ("next_principal_payment_date", "2034-04-15", "date_after_maturity"),
+        ),
+        (
+            {"last_interest_payment_date": "2026-07-01"},
+            ("last_interest_payment_date", "2026-07-01", "date_after_as_of"),
+        ),
         ({"maturity_date": "2026-06-29"}, ("maturity_date", "2026-06-29", "matured_not_overdue")),
         ({"pool_count": "0"}, ("pool_count", "0", "out_of_range")),
         ({"accrued_interest": "-1"}, ("accrued_interest", "-1", "negative_amount")),
@@ -267,7 +273,15 @@ def test_companion_table_rejects(load: Load) -> None:
          "tenor": t, "value": v, "compounding": "continuous", "day_count": "act_365f"}
         for t, v in [("1M", "0.014"), ("1Y", "1.6"), ("1Y", "0.016"), ("T", "0.02")]
     ]  # fmt: skip
-    fx = [{"as_of_date": "2026-06-30", "base_currency": "USD", "quote_currency": "CNY", "rate": "0", "rate_type": "closing"}]
+    fx = [
+        {
+            "as_of_date": "2026-06-30",
+            "base_currency": "USD",
+            "quote_currency": "CNY",
+            "rate": "0",
+            "rate_type": "closing",
+        }
+    ]
     snap = load([LOAN], curves=curves, fx_rates=fx)
     assert problems(snap, "curves") == {
         (2, "value", "1.6", "implausible_rate"),
