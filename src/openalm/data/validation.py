@@ -582,8 +582,17 @@ def _conditional_rules(f: _Frame) -> None:
 
     rate_type = "rate_type"
     bearing = f.valid(rate_type) & ~f.eq(rate_type, "non_interest_bearing")
-    for name in ("current_rate", "day_count", "interest_payment_frequency"):
+    for name in ("current_rate", "day_count"):
         _require(f, name, bearing, "interest-bearing rows (rate_type {rate_type})", (rate_type,))
+    # a non-maturity row has no contractual interest schedule (its run-off profile pays the interest)
+    scheduled = bearing & ~f.eq("amortisation_type", "non_maturity")
+    _require(
+        f,
+        "interest_payment_frequency",
+        scheduled,
+        "interest-bearing rows with a schedule (rate_type {rate_type}, amortisation_type {amortisation_type})",
+        (rate_type, "amortisation_type"),
+    )
     floating = f.eq(rate_type, "floating")
     hybrid = f.eq(rate_type, "hybrid")
     hybrid_indexed = hybrid & f.valid("rate_index")

@@ -23,7 +23,7 @@ from openalm.engine.contracts import ContractArrays, MarketContext
 from openalm.engine.kernel import N_KINDS, run_partition_kernel
 from openalm.errors import ConfigError
 
-__all__ = ["EngineResult", "KernelParams", "PartialResult", "map_partition", "plan_partitions", "run_engine"]
+__all__ = ["EXECUTORS", "EngineResult", "KernelParams", "PartialResult", "map_partition", "plan_partitions", "run_engine"]
 
 EXECUTORS = ("local", "processes", "dask")
 
