@@ -20,6 +20,7 @@ from rich.console import Console
 from openalm.config import RunConfig
 from openalm.conventions import Calendar, to_day
 from openalm.data.snapshot import read_snapshot
+from openalm.engine import kernel as K
 from openalm.engine.contracts import index_tenor_of
 from openalm.engine.reference import format_explain, project_contract
 from openalm.engine.run import map_partition
@@ -36,7 +37,7 @@ def _rows(table: pa.Table | None, position_id: str) -> list[dict[str, Any]]:
 
 
 def reference_inputs(
-    snapshot: Any, ctx: Any, curves: Any, row: dict[str, Any], config: RunConfig
+    snapshot: Any, ctx: Any, curves: Any, row: dict[str, Any], config: RunConfig, arrays: Any = None
 ) -> dict[str, Any]:
     """Keyword arguments of :func:`project_contract` for one positions row (same market data and
     assumptions as the run)."""
@@ -49,6 +50,9 @@ def reference_inputs(
         k = ctx.projection_curve.get(index)
         proj = curves[ctx.curve_ids[k]] if k is not None else disc
         tenor = index_tenor_of(index, snapshot.rate_indices)
+        if arrays is not None:  # the tenor the kernel projects with (after RFR and fallback rules)
+            n, u = int(arrays.ci[0, K.I_IDX_N]), int(arrays.ci[0, K.I_IDX_U])
+            tenor = f"{n}{'DWMY'[u]}" if 0 <= u <= 3 else tenor
 
     def fixing(code: str, day: dt.date) -> float | None:
         hit = ctx.fixings.latest(code, to_day(day))
@@ -94,7 +98,7 @@ def explain_position(
 
     curves = curves_from_table(snapshot.curves, as_of)
     row = hit.to_pylist()[0]
-    result = project_contract(row, **reference_inputs(snapshot, ctx, curves, row, config))
+    result = project_contract(row, **reference_inputs(snapshot, ctx, curves, row, config, arrays))
     console.print(format_explain(result, row, as_of))
     kernel_pv = map_partition(0, arrays, params).pv[0, 0]
     console.print(f"kernel PV (contract_results.pv): {kernel_pv:,.6f}   reference PV: {result.pv}")

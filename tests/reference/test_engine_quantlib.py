@@ -236,6 +236,9 @@ def make_rows() -> list[dict[str, Any]]:
             for freq in FREQS:
                 for _ in range(2):
                     rows.append(fixed_row(rng, len(rows), dc, amort, freq))
+    for dc in QL_DAY_COUNTS:  # interest once at maturity (利随本清), periods of months to decades
+        for _ in range(3):
+            rows.append({**fixed_row(rng, len(rows), dc, "bullet", "1Y"), "interest_payment_frequency": "T"})
     for _ in range(60):
         dc = QL_DAY_COUNTS[int(rng.integers(len(QL_DAY_COUNTS)))]
         amort = ("bullet", "annuity", "linear")[int(rng.integers(3))]
@@ -335,11 +338,12 @@ def _assert_same_flows(got: list[tuple[dt.date, str, float, int]], expected: QlP
 
 def test_the_sample_covers_the_features() -> None:
     fixed = [r for r in ROWS if r["rate_type"] == "fixed"]
-    assert {(r["day_count"], r["amortisation_type"], r["interest_payment_frequency"]) for r in fixed} == {
+    assert {(r["day_count"], r["amortisation_type"], r["interest_payment_frequency"]) for r in fixed} >= {
         (dc, a, f) for dc in QL_DAY_COUNTS for a in ("bullet", "annuity", "linear") for f in FREQS
     }
     assert sum(r["origination_date"] < AS_OF for r in fixed) > 100
     assert sum(r["origination_date"] > AS_OF for r in fixed) > 10
+    assert sum(r["interest_payment_frequency"] == "T" for r in fixed) == 3 * len(QL_DAY_COUNTS)
     assert sum("next_interest_payment_date" in r for r in fixed) > 10
     assert sum("overdue_principal" in r for r in fixed) > 5
     terms = [(r["maturity_date"] - r["origination_date"]).days / 365.25 for r in fixed]

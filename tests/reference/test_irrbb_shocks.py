@@ -143,10 +143,7 @@ def test_worked_example_irrbb_1_with_packed_kernel() -> None:
     offsets, times, rates = pack_curves(curves)
     for idx, (ccy, flows) in enumerate(CASH_FLOWS.items()):
         rows = pack_shocks([basel_shock(s, ccy, name) for name in SCENARIOS])
-        eves = [
-            sum(a * discount_packed(offsets, times, rates, idx, rows[k], t) for t, a in flows)
-            for k in range(7)
-        ]
+        eves = [sum(a * discount_packed(offsets, times, rates, idx, rows[k], t) for t, a in flows) for k in range(7)]
         assert eves[0] == pytest.approx(EVE_0[ccy], abs=1e-4)
         for k, name in enumerate(SCENARIOS[1:], start=1):
             expected = DELTA_EVE[name][0 if ccy == "CNY" else 1]

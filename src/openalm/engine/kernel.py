@@ -507,16 +507,16 @@ def walk_contract(
             if io_end == NO_DATE or ev_day[e] > io_end:
                 n_prin_total += 1
     extra = 0
-    if (amort == AM_ANNUITY or amort == AM_LINEAR or amort == AM_AFP) and ci[i, I_AMORT_TERM] > 0:
-        if orig != NO_DATE:
-            end_amort = add_months(orig, ci[i, I_AMORT_TERM], False)
-            pf_n = ci[i, I_PF_N]
-            pf_u = ci[i, I_PF_U]
-            if pf_u != UNIT_T and pf_u >= 0 and pf_n > 0:
-                k = 1
-                while add_tenor(mat, k * pf_n, pf_u, eom) <= end_amort:
-                    extra += 1
-                    k += 1
+    balloon = amort == AM_ANNUITY or amort == AM_LINEAR or amort == AM_AFP
+    if balloon and ci[i, I_AMORT_TERM] > 0 and orig != NO_DATE:
+        end_amort = add_months(orig, ci[i, I_AMORT_TERM], False)
+        pf_n = ci[i, I_PF_N]
+        pf_u = ci[i, I_PF_U]
+        if pf_u != UNIT_T and pf_u >= 0 and pf_n > 0:
+            k = 1
+            while add_tenor(mat, k * pf_n, pf_u, eom) <= end_amort:
+                extra += 1
+                k += 1
     tau_reg = 0.0
     if amort == AM_ANNUITY or amort == AM_AFP:
         tau_reg = regular_period_fraction(dc, ci[i, I_PF_N], ci[i, I_PF_U])

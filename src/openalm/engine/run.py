@@ -23,7 +23,15 @@ from openalm.engine.contracts import ContractArrays, MarketContext
 from openalm.engine.kernel import N_KINDS, run_partition_kernel
 from openalm.errors import ConfigError
 
-__all__ = ["EXECUTORS", "EngineResult", "KernelParams", "PartialResult", "map_partition", "plan_partitions", "run_engine"]
+__all__ = [
+    "EXECUTORS",
+    "EngineResult",
+    "KernelParams",
+    "PartialResult",
+    "map_partition",
+    "plan_partitions",
+    "run_engine",
+]
 
 EXECUTORS = ("local", "processes", "dask")
 
@@ -216,9 +224,9 @@ def run_engine(
     elif executor == "processes":
         import multiprocessing as mp
 
-        with ProcessPoolExecutor(max_workers=n_workers, mp_context=mp.get_context("spawn")) as pool:
-            futures = [pool.submit(map_partition, k, part, params) for k, part in enumerate(parts)]
-            for k, fut in enumerate(futures):
+        with ProcessPoolExecutor(max_workers=n_workers, mp_context=mp.get_context("spawn")) as ppool:
+            pfutures = [ppool.submit(map_partition, k, part, params) for k, part in enumerate(parts)]
+            for k, fut in enumerate(pfutures):
                 partials.append(fut.result())
                 done(k + 1)
     else:

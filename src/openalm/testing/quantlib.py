@@ -13,7 +13,9 @@ assembles the QuantLib equivalent of the engine's contractual projection (docs/d
   rule is ``Forward`` with ``firstDate = N`` (``N + k x tenor`` from ``N``, then ``M``). ``S`` is
   ``last_interest_payment_date`` if given, else the origination ``O`` -- for an anchored row
   ``max(O, N - tenor)``, the engine's "roll date one tenor before the first future date, floored
-  at O". Interest frequency ``T``: one period ``[S, M]``.
+  at O". Interest frequency ``T``: one period ``[S, M]`` (a ``ql.FixedRateCoupon`` whose ICMA
+  reference period is ``[M - 1Y, M]``, the engine's choice; QuantLib then counts a longer period
+  in yearly notional periods backward from ``M``).
 * **Fixed rows:** ``ql.FixedRateLeg(schedule, day counter, notionals, [rate], Unadjusted)``; the
   leg hands QuantLib's ICMA day counter the reference period of every coupon (the coupon itself
   when regular, ``[end - tenor, end]`` for a short first stub, ``[start, start + tenor]`` for a
@@ -500,11 +502,22 @@ class QuantLibPricer:
 
         index = None
         curve_id = None
-        if rate_type == "fixed":
+        once = itenor is None or itenor.unit == TenorUnit.T
+        if rate_type == "fixed" and once:
+            # one period [S, M]; its ICMA reference period is [M - 1Y, M] (the engine's choice for T;
+            # QuantLib splits a longer period into yearly notional periods backward from M)
+            ref_start = _shift(mat, Tenor(1, TenorUnit.Y), -1, False)
+            interest = [
+                ql.FixedRateCoupon(ql_date(mat), b0, rate, dc, ql_date(start), ql_date(mat), ql_date(ref_start),
+                                   ql_date(mat))
+            ]  # fmt: skip
+        elif rate_type == "fixed":
             interest = ql.FixedRateLeg(schedule, dc, notionals, [rate], ql.Unadjusted)
         else:
             if amort == "annuity":
                 raise UnsupportedContractError(f"{pid}: floating annuity (instalment depends on projected rates)")
+            if once:
+                raise UnsupportedContractError(f"{pid}: floating row paying interest once at maturity")
             code = _get(row, "rate_index")
             if code is None:
                 raise UnsupportedContractError(f"{pid}: floating row without rate_index")
