@@ -48,8 +48,6 @@ def kernel_flows(arrays: ContractArrays, params: KernelParams, i: int, scenario:
         e = np.zeros(0)
         return KernelFlows(e.astype(np.int64), (), e, e.astype(np.int64))
     m = int(arrays.max_events[i]) + 8
-    ibuf = [np.empty(m, np.int64) for _ in range(5)]
-    evbuf = [np.empty(4 * m, np.int64) for _ in range(3)]
     fl_day = np.empty(8 * m, np.int64)
     fl_amt = np.empty(8 * m, np.float64)
     fl_kind = np.empty(8 * m, np.int64)
@@ -61,9 +59,7 @@ def kernel_flows(arrays: ContractArrays, params: KernelParams, i: int, scenario:
         arrays.schedule.offsets, arrays.schedule.dates, arrays.schedule.a, arrays.schedule.b,
         arrays.steps.offsets, arrays.steps.dates, arrays.steps.a, arrays.steps.b,
         params.prof_off, params.prof_n, params.prof_u, params.prof_share,
-        ibuf[0], ibuf[1], ibuf[2], np.zeros(m, np.float64), ibuf[3], ibuf[4], np.empty(m, np.int64),
-        evbuf[0], evbuf[1], evbuf[2], np.zeros(4 * m, np.float64),
-        fl_day, fl_amt, fl_kind, fl_dir,
+        fl_day, fl_amt, fl_kind, fl_dir, m,
     )  # fmt: skip
     return KernelFlows(
         fl_day[:n].copy(), tuple(KINDS[k] for k in fl_kind[:n]), fl_amt[:n].copy(), fl_dir[:n].copy()

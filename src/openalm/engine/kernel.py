@@ -27,7 +27,7 @@ import numpy as np
 from numba import njit
 
 from openalm.conventions.business_day import adjust_day
-from openalm.conventions.dates import NO_DATE, add_months, add_tenor
+from openalm.conventions.dates import NO_DATE, add_months, add_tenor, civil_from_days, days_from_civil, days_in_month
 from openalm.conventions.daycount import year_fraction
 from openalm.market._kernel import zero_rate_packed
 
@@ -138,6 +138,18 @@ def regular_period_fraction(dc: int, n: int, u: int) -> float:
 
 
 @njit(cache=True)
+def _shift(y: int, m: int, d: int, me: bool, k: int) -> int:
+    """Day number of the date (y, m, d) plus ``k`` months: day clipped to the month's length, or the
+    month end when ``me`` (end-of-month rule on a month-end anchor). Same as ``add_months``."""
+    total = y * 12 + (m - 1) + k
+    y2 = total // 12
+    m2 = total - y2 * 12 + 1
+    dim = days_in_month(y2, m2)
+    dd = dim if (me or d > dim) else d
+    return days_from_civil(y2, m2, dd)
+
+
+@njit(cache=True)
 def _roll(
     out: np.ndarray, grid: np.ndarray, anchor: int, mat: int, lower: int, n: int, u: int, eom: bool
 ) -> tuple[int, int]:
@@ -147,42 +159,88 @@ def _roll(
     backward from mat by k x tenor while > lower. ``grid[j]`` is the previous date on the roll grid
     of ``out[j]`` (its regular period's start; ``NO_DATE`` for a maturity off the grid). Returns
     (count, roll date before the first). Tenor ``T`` (or missing): just ``mat`` and ``NO_DATE``.
+    Month arithmetic is done on (year, month, day) once per roll (the hot path of the kernel).
     """
     if u == UNIT_T or u < 0 or n <= 0:
         out[0] = mat
         grid[0] = NO_DATE
         return 1, NO_DATE
-    cnt = 0
-    if anchor != NO_DATE:
-        k = 0
-        first = NO_DATE
+    months = u == UNIT_M or u == UNIT_Y
+    step = n * 12 if u == UNIT_Y else (n * 7 if u == UNIT_W else n)
+    base = anchor if anchor != NO_DATE else mat
+    y = 0
+    m = 0
+    d = 0
+    me = False
+    if months:
+        y, m, d = civil_from_days(base)
+        me = eom and d == days_in_month(y, m)
+    sign = 1 if anchor != NO_DATE else -1
+    if sign < 0 and mat <= lower:
+        return 0, mat
+    # k0: a first guess of the index of the first date after `lower`, refined below
+    if months:
+        ly, lm, _ld = civil_from_days(lower)
+        diff = (ly * 12 + lm) - (y * 12 + m)
+    else:
+        diff = lower - base
+    k0 = (sign * diff) // step
+    if sign < 0:
+        # dates mat - k x step (k >= 0) while > lower: largest k with date > lower
+        k = max(k0 - 1, 0)
         while True:
-            d = add_tenor(anchor, k * n, u, eom)
-            if d >= mat:
+            dd = _shift(y, m, d, me, -(k + 1) * step) if months else base - (k + 1) * step
+            if dd <= lower:
                 break
-            if d > lower:
-                if cnt == 0:
-                    first = k
-                out[cnt] = d
-                grid[cnt] = add_tenor(anchor, (k - 1) * n, u, eom)
-                cnt += 1
             k += 1
-        out[cnt] = mat
-        grid[cnt] = add_tenor(anchor, (k - 1) * n, u, eom) if d == mat else NO_DATE
-        cnt += 1
-        if first == NO_DATE:
-            first = k
-        return cnt, add_tenor(anchor, (first - 1) * n, u, eom)
-    k = 0
+        while k > 0:
+            dd = _shift(y, m, d, me, -k * step) if months else base - k * step
+            if dd > lower:
+                break
+            k -= 1
+        cnt = k + 1
+        for j in range(cnt):
+            kk = cnt - 1 - j
+            out[j] = _shift(y, m, d, me, -kk * step) if months else base - kk * step
+        prev = _shift(y, m, d, me, -cnt * step) if months else base - cnt * step
+        grid[0] = prev
+        for j in range(1, cnt):
+            grid[j] = out[j - 1]
+        return cnt, prev
+    # anchored: anchor + k x step (k >= 0) while < mat, keeping those > lower
+    k = max(k0 - 1, 0)
+    while k > 0:
+        dd = _shift(y, m, d, me, (k - 1) * step) if months else base + (k - 1) * step
+        if dd <= lower:
+            break
+        k -= 1
     while True:
-        d = add_tenor(mat, -k * n, u, eom)
-        if d <= lower:
+        dd = _shift(y, m, d, me, k * step) if months else base + k * step
+        if dd > lower:
             break
         k += 1
-    for j in range(k):
-        out[j] = add_tenor(mat, -(k - 1 - j) * n, u, eom)
-        grid[j] = add_tenor(mat, -(k - j) * n, u, eom)
-    return k, add_tenor(mat, -k * n, u, eom)
+    first = k
+    cnt = 0
+    last = NO_DATE
+    while True:
+        dd = _shift(y, m, d, me, k * step) if months else base + k * step
+        if dd >= mat:
+            break
+        out[cnt] = dd
+        cnt += 1
+        last = dd
+        k += 1
+    prev = _shift(y, m, d, me, (first - 1) * step) if months else base + (first - 1) * step
+    out[cnt] = mat
+    grid[0] = prev
+    for j in range(1, cnt):
+        grid[j] = out[j - 1]
+    if cnt > 0:
+        grid[cnt] = last if dd == mat else NO_DATE
+    else:
+        grid[cnt] = prev if dd == mat else NO_DATE
+    cnt += 1
+    return cnt, prev
 
 
 @njit(cache=True)
@@ -246,20 +304,23 @@ def _icma_ref_start(end: int, grid_prev: int, n: int, u: int, eom: bool) -> int:
 
 
 @njit(cache=True)
-def walk_contract(
-    i, ci, cf, as_of, shock, c_off, c_t, c_z,
+def build_events(
+    i, ci, cf, as_of,
     cal_first, cal_next, cal_prev,
     sched_off, sched_date, sched_prin, sched_int,
     step_off, step_date, step_rate, step_spread,
     prof_off, prof_n, prof_u, prof_share,
     buf_i, buf_ig, buf_p, buf_pg, buf_r, buf_s, buf_sk, ev_day, ev_flag, ev_aux, ev_pa,
+    ev_tau, ev_pay, ev_tadv,
     fl_day, fl_amt, fl_kind, fl_dir,
 ):  # fmt: skip
-    """Project contract ``i`` under one curve shock; write its flows into the ``fl_*`` buffers.
+    """The scenario-independent part of a contract's projection: its event schedule.
 
-    Returns the number of flows. ``fl_amt`` >= 0 (interest < 0 only under negative rates),
-    ``fl_dir`` +1 when the bank receives, -1 when it pays; ``fl_day`` is the (adjusted) pay day.
-    The semantics are those of ``docs/design.md`` and :mod:`openalm.engine.reference`.
+    Writes the merged events (interest, principal, reset, step dates) with, per event, the accrual
+    fraction of the sub-interval ending there (``ev_tau``), the adjusted pay day (``ev_pay``) and
+    the fraction of the coming period for interest in advance (``ev_tadv``); flows that never depend
+    on rates (non-maturity run-off, drawdowns) go straight into the ``fl_*`` buffers.
+    Returns ``(ne, nfl, n_prin_total, last_prin, extra, tau_reg, acc0, ns, is_sched)``.
     """
     sgn = ci[i, I_SIDE]
     cat = ci[i, I_CAT]
@@ -299,7 +360,7 @@ def walk_contract(
                 fl_kind[nfl] = KIND_INTEREST
                 fl_dir[nfl] = sgn
                 nfl += 1
-        return nfl
+        return 0, nfl, 0, -1, 0, 0.0, 0.0, 0, False
 
     orig = ci[i, I_ORIG]
     mat = ci[i, I_MAT]
@@ -337,7 +398,6 @@ def walk_contract(
     else:
         buf_p[0] = mat
         npr = 1
-    emit_principal = nx != 0
 
     # ---- interest dates ------------------------------------------------------------------
     if_n = ci[i, I_IF_N]
@@ -521,7 +581,98 @@ def walk_contract(
     if amort == AM_ANNUITY or amort == AM_AFP:
         tau_reg = regular_period_fraction(dc, ci[i, I_PF_N], ci[i, I_PF_U])
 
-    # ---- walk ------------------------------------------------------------------------------------
+    # ---- accrual fractions and pay days per event (independent of the rates) ---------------
+    icma = dc == DC_ACT_ACT_ICMA
+    advance = ci[i, I_ADVANCE] != 0
+    prev = ps
+    inext = 0
+    for e in range(ne):
+        d = ev_day[e]
+        flag = ev_flag[e]
+        tau = 0.0
+        if accrues and not sched_interest and inext < ni and d > prev:
+            pend = buf_i[inext]
+            ref_s = prev
+            if icma:
+                if is_sched:
+                    ref_s = add_months(pend, -12, eom)
+                else:
+                    ref_s = _icma_ref_start(pend, buf_ig[inext], if_n, if_u, eom)
+            if not advance:
+                tau = _yf(dc, prev, d, ref_s, pend, freq, mat)
+            prev = d
+        ev_tau[e] = tau
+        pay = d
+        if not is_sched:
+            pay = _adjust(d, bdc, cal, cal_first, cal_next, cal_prev)
+        if pay <= as_of:
+            pay = as_of + 1
+        ev_pay[e] = pay
+        tadv = 0.0
+        if (flag & EV_INT) != 0 and accrues and not sched_interest:
+            inext += 1
+            if advance and inext < ni and d > as_of:
+                nxt = buf_i[inext]
+                ref_s = d
+                if icma:
+                    ref_s = _icma_ref_start(nxt, buf_ig[inext], if_n, if_u, eom)
+                tadv = _yf(dc, d, nxt, ref_s, nxt, freq, mat)
+        ev_tadv[e] = tadv
+    if advance and accrues and fwd and ni > 0:
+        # forward-starting in-advance product: first period's interest at its start (rate known)
+        d0 = buf_i[0]
+        ref_s = orig
+        if icma:
+            ref_s = _icma_ref_start(d0, buf_ig[0], if_n, if_u, eom)
+        fl_day[nfl] = orig
+        fl_amt[nfl] = bal * rate * _yf(dc, orig, d0, ref_s, d0, freq, mat)
+        fl_kind[nfl] = KIND_INTEREST
+        fl_dir[nfl] = sgn
+        nfl += 1
+    if sched_interest:
+        for k in range(sched_off[i], sched_off[i + 1]):
+            if sched_int[k] == sched_int[k] and sched_date[k] > as_of:
+                fl_day[nfl] = sched_date[k]
+                fl_amt[nfl] = sched_int[k]
+                fl_kind[nfl] = KIND_INTEREST
+                fl_dir[nfl] = sgn
+                nfl += 1
+    return ne, nfl, n_prin_total, last_prin, extra, tau_reg, acc, ns, is_sched
+
+
+@njit(cache=True)
+def walk_events(
+    i, ci, cf, as_of, shock, c_off, c_t, c_z, step_date, step_rate, step_spread,
+    buf_s, buf_sk, ev_day, ev_flag, ev_aux, ev_pa, ev_tau, ev_pay, ev_tadv,
+    ne, nfl0, n_prin_total, last_prin, extra, tau_reg, acc0, ns, is_sched,
+    fl_day, fl_amt, fl_kind, fl_dir, fl_ev,
+):  # fmt: skip
+    """Walk the events of contract ``i`` under one curve shock and append its rate-dependent flows.
+
+    The ``fl_*`` buffers already hold ``nfl0`` flows from :func:`build_events`; returns the new
+    count. ``fl_ev[k]`` is the event of flow ``k`` (-1 for flows not tied to an event).
+    """
+    for k in range(nfl0):
+        fl_ev[k] = -1
+    nfl = nfl0
+    sgn = ci[i, I_SIDE]
+    rt = ci[i, I_RT]
+    dc = ci[i, I_DC]
+    amort = ci[i, I_AMORT]
+    mat = ci[i, I_MAT]
+    accrues = rt != RT_NIB and ci[i, I_NON_ACCRUAL] == 0
+    emit_principal = ci[i, I_NX] != 0
+    io_end = ci[i, I_IO_END]
+    od = cf[i, F_OVERDUE]
+    if od != od:
+        od = 0.0
+    orig = ci[i, I_ORIG]
+    fwd = orig != NO_DATE and orig > as_of
+    b = cf[i, F_BAL] if fwd else cf[i, F_BAL] - od
+    rate = cf[i, F_RATE]
+    if rate != rate:
+        rate = 0.0
+    acc = acc0
     r = rate
     spread = cf[i, F_SPREAD]
     if spread != spread:
@@ -534,42 +685,21 @@ def walk_contract(
     pcap = cf[i, F_PCAP]
     pfloor = cf[i, F_PFLOOR]
     installment = cf[i, F_INSTALLMENT]
-    advance = ci[i, I_ADVANCE] != 0
-    icma = dc == DC_ACT_ACT_ICMA
-    prev = ps
-    inext = 0  # index into buf_i of the current interest period's end
     n_seen = 0
     for e in range(ne):
         d = ev_day[e]
         flag = ev_flag[e]
-        # accrue interest over (prev, d]
-        if accrues and not sched_interest and inext < ni and d > prev:
-            pend = buf_i[inext]
-            ref_s = prev
-            if icma:
-                if is_sched:
-                    ref_s = add_months(pend, -12, eom)
-                else:
-                    ref_s = _icma_ref_start(pend, buf_ig[inext], if_n, if_u, eom)
-            if not advance:
-                acc += b * r * _yf(dc, prev, d, ref_s, pend, freq, mat)
-            prev = d
-        pay = d
-        if not is_sched:
-            pay = _adjust(d, bdc, cal, cal_first, cal_next, cal_prev)
-        if pay <= as_of:
-            pay = as_of + 1
-        if (flag & EV_INT) != 0 and accrues and not sched_interest:
-            if not advance and acc != 0.0:
+        acc += b * r * ev_tau[e]
+        pay = ev_pay[e]
+        if (flag & EV_INT) != 0 and accrues:
+            if acc != 0.0:
                 fl_day[nfl] = pay
                 fl_amt[nfl] = acc
                 fl_kind[nfl] = KIND_INTEREST
                 fl_dir[nfl] = sgn
+                fl_ev[nfl] = e
                 nfl += 1
             acc = 0.0
-            inext += 1
-        if sched_interest and accrues and (flag & EV_PRIN) != 0:
-            pass
         if (flag & EV_PRIN) != 0:
             amt = 0.0
             if e == last_prin:
@@ -605,6 +735,7 @@ def walk_contract(
                 fl_amt[nfl] = amt
                 fl_kind[nfl] = KIND_PRINCIPAL
                 fl_dir[nfl] = sgn
+                fl_ev[nfl] = e
                 nfl += 1
             b -= amt
         # rate changes from this date: steps first, then a reset or the hybrid reversion
@@ -643,35 +774,13 @@ def walk_contract(
             if rv == rv:
                 r = rv
         # interest in advance: the coming period's interest is paid at its start
-        if advance and accrues and (flag & EV_INT) != 0 and inext < ni and d > as_of:
-            nxt = buf_i[inext]
-            ref_s = d
-            if icma:
-                ref_s = _icma_ref_start(nxt, buf_ig[inext], if_n, if_u, eom)
+        if ev_tadv[e] != 0.0:
             fl_day[nfl] = pay
-            fl_amt[nfl] = b * r * _yf(dc, d, nxt, ref_s, nxt, freq, mat)
+            fl_amt[nfl] = b * r * ev_tadv[e]
             fl_kind[nfl] = KIND_INTEREST
             fl_dir[nfl] = sgn
+            fl_ev[nfl] = e
             nfl += 1
-    if sched_interest:
-        for k in range(sched_off[i], sched_off[i + 1]):
-            if sched_int[k] == sched_int[k] and sched_date[k] > as_of:
-                fl_day[nfl] = sched_date[k]
-                fl_amt[nfl] = sched_int[k]
-                fl_kind[nfl] = KIND_INTEREST
-                fl_dir[nfl] = sgn
-                nfl += 1
-    if advance and accrues and fwd and ni > 0:
-        # forward-starting in-advance product: first period's interest at its start
-        d0 = buf_i[0]
-        ref_s = orig
-        if icma:
-            ref_s = _icma_ref_start(d0, buf_ig[0], if_n, if_u, eom)
-        fl_day[nfl] = orig
-        fl_amt[nfl] = bal * rate * _yf(dc, orig, d0, ref_s, d0, freq, mat)
-        fl_kind[nfl] = KIND_INTEREST
-        fl_dir[nfl] = sgn
-        nfl += 1
     return nfl
 
 
@@ -707,11 +816,23 @@ def run_partition_kernel(
     ev_flag = np.empty(4 * m, np.int64)
     ev_aux = np.empty(4 * m, np.int64)
     ev_pa = np.zeros(4 * m, np.float64)
+    ev_tau = np.zeros(4 * m, np.float64)
+    ev_pay = np.zeros(4 * m, np.int64)
+    ev_tadv = np.zeros(4 * m, np.float64)
+    ev_z = np.zeros(4 * m, np.float64)
     fl_day = np.empty(8 * m, np.int64)
     fl_amt = np.empty(8 * m, np.float64)
     fl_kind = np.empty(8 * m, np.int64)
     fl_dir = np.empty(8 * m, np.int64)
-    z_buf = np.empty(8 * m, np.float64)
+    fl_ev = np.empty(8 * m, np.int64)
+    fl_t = np.empty(8 * m, np.float64)
+    fl_z = np.empty(8 * m, np.float64)
+    fl_ex = np.empty(8 * m, np.float64)
+    shock_curved = np.zeros(n_scen, np.bool_)
+    for s in range(n_scen):
+        for c in range(shocks.shape[1]):
+            if shocks[s, c, 1] != 0.0 or shocks[s, c, 2] != 0.0:
+                shock_curved[s] = True
     for i in range(n):
         cat = ci[i, I_CAT]
         g = ci[i, I_GROUP]
@@ -721,11 +842,11 @@ def run_partition_kernel(
             for s in range(n_scen):
                 pv[i, s] = 0.0
             continue
+        od = cf[i, F_OVERDUE]
+        if od != od:
+            od = 0.0
         if cat == CAT_UNDATED or (cat == CAT_NON_MATURITY and ci[i, I_PROFILE] < 0):
             amt = cf[i, F_BAL]
-            od = cf[i, F_OVERDUE]
-            if od != od:
-                od = 0.0
             for s in range(n_scen):
                 slot = ladder_slot[s]
                 if slot >= 0:
@@ -735,9 +856,6 @@ def run_partition_kernel(
                             ladder[slot, g, overdue_idx[q], KIND_PRINCIPAL] += od
                 pv[i, s] = np.nan
             continue
-        od = cf[i, F_OVERDUE]
-        if od != od:
-            od = 0.0
         if od > 0.0:
             for s in range(n_scen):
                 slot = ladder_slot[s]
@@ -746,35 +864,52 @@ def run_partition_kernel(
                         ladder[slot, g, overdue_idx[q], KIND_PRINCIPAL] += od
         floating = ci[i, I_FLOATING] != 0
         disc = ci[i, I_DISC]
+        ne, nfl0, n_prin_total, last_prin, extra, tau_reg, acc0, ns, is_sched = build_events(
+            i, ci, cf, as_of,
+            cal_first, cal_next, cal_prev,
+            sched_off, sched_date, sched_prin, sched_int,
+            step_off, step_date, step_rate, step_spread,
+            prof_off, prof_n, prof_u, prof_share,
+            buf_i, buf_ig, buf_p, buf_pg, buf_r, buf_s, buf_sk, ev_day, ev_flag, ev_aux, ev_pa,
+            ev_tau, ev_pay, ev_tadv,
+            fl_day, fl_amt, fl_kind, fl_dir,
+        )  # fmt: skip
+        for e in range(ne):
+            ev_z[e] = zero_rate_packed(c_off, c_t, c_z, disc, (ev_pay[e] - as_of) / 365.0)
         nfl = 0
         for s in range(n_scen):
             if s == 0 or floating:
-                nfl = walk_contract(
-                    i, ci, cf, as_of, shocks[s, ccy], c_off, c_t, c_z,
-                    cal_first, cal_next, cal_prev,
-                    sched_off, sched_date, sched_prin, sched_int,
-                    step_off, step_date, step_rate, step_spread,
-                    prof_off, prof_n, prof_u, prof_share,
-                    buf_i, buf_ig, buf_p, buf_pg, buf_r, buf_s, buf_sk, ev_day, ev_flag, ev_aux, ev_pa,
-                    fl_day, fl_amt, fl_kind, fl_dir,
+                nfl = walk_events(
+                    i, ci, cf, as_of, shocks[s, ccy], c_off, c_t, c_z, step_date, step_rate, step_spread,
+                    buf_s, buf_sk, ev_day, ev_flag, ev_aux, ev_pa, ev_tau, ev_pay, ev_tadv,
+                    ne, nfl0, n_prin_total, last_prin, extra, tau_reg, acc0, ns, is_sched,
+                    fl_day, fl_amt, fl_kind, fl_dir, fl_ev,
                 )  # fmt: skip
                 for k in range(nfl):
-                    z_buf[k] = zero_rate_packed(c_off, c_t, c_z, disc, (fl_day[k] - as_of) / 365.0)
+                    t = (fl_day[k] - as_of) / 365.0
+                    fl_t[k] = t
+                    e = fl_ev[k]
+                    fl_z[k] = ev_z[e] if e >= 0 else zero_rate_packed(c_off, c_t, c_z, disc, t)
+                    fl_ex[k] = math.exp(-t / 4.0)
                 if s == 0:
                     stats[0] += nfl
             shock = shocks[s, ccy]
             curved = shock[1] != 0.0 or shock[2] != 0.0
             has_floor = shock[4] == shock[4]
             total = sgn * od
-            for k in range(nfl):
-                t = (fl_day[k] - as_of) / 365.0
-                zz = z_buf[k] + shock[0]
-                if curved:
-                    ex = math.exp(-t / shock[3])
-                    zz += shock[1] * ex + shock[2] * (1.0 - ex)
-                if has_floor and zz < shock[4]:
-                    zz = shock[4]
-                total += fl_dir[k] * fl_amt[k] * math.exp(-zz * t)
+            if shock[3] == 4.0 or not curved:
+                for k in range(nfl):
+                    zz = fl_z[k] + shock[0] + shock[1] * fl_ex[k] + shock[2] * (1.0 - fl_ex[k])
+                    if has_floor and zz < shock[4]:
+                        zz = shock[4]
+                    total += fl_dir[k] * fl_amt[k] * math.exp(-zz * fl_t[k])
+            else:
+                for k in range(nfl):
+                    ex = math.exp(-fl_t[k] / shock[3])
+                    zz = fl_z[k] + shock[0] + shock[1] * ex + shock[2] * (1.0 - ex)
+                    if has_floor and zz < shock[4]:
+                        zz = shock[4]
+                    total += fl_dir[k] * fl_amt[k] * math.exp(-zz * fl_t[k])
             pv[i, s] = total
             slot = ladder_slot[s]
             if slot >= 0:
@@ -784,3 +919,49 @@ def run_partition_kernel(
                         off = max_day
                     for q in range(n_sets):
                         ladder[slot, g, lookup[q, off], fl_kind[k]] += fl_amt[k]
+
+
+@njit(cache=True)
+def walk_contract(
+    i, ci, cf, as_of, shock, c_off, c_t, c_z,
+    cal_first, cal_next, cal_prev,
+    sched_off, sched_date, sched_prin, sched_int,
+    step_off, step_date, step_rate, step_spread,
+    prof_off, prof_n, prof_u, prof_share,
+    fl_day, fl_amt, fl_kind, fl_dir, m,
+):  # fmt: skip
+    """Project contract ``i`` under one curve shock (build + walk); its flows in the ``fl_*`` buffers.
+
+    Returns the number of flows; ``m`` is the contract's event bound. Used for audit and tests.
+    """
+    buf_i = np.empty(m, np.int64)
+    buf_ig = np.empty(m, np.int64)
+    buf_p = np.empty(m, np.int64)
+    buf_pg = np.empty(m, np.float64)
+    buf_r = np.empty(m, np.int64)
+    buf_s = np.empty(m, np.int64)
+    buf_sk = np.empty(m, np.int64)
+    ev_day = np.empty(4 * m, np.int64)
+    ev_flag = np.empty(4 * m, np.int64)
+    ev_aux = np.empty(4 * m, np.int64)
+    ev_pa = np.zeros(4 * m, np.float64)
+    ev_tau = np.zeros(4 * m, np.float64)
+    ev_pay = np.zeros(4 * m, np.int64)
+    ev_tadv = np.zeros(4 * m, np.float64)
+    fl_ev = np.empty(fl_day.shape[0], np.int64)
+    ne, nfl0, n_prin_total, last_prin, extra, tau_reg, acc0, ns, is_sched = build_events(
+        i, ci, cf, as_of,
+        cal_first, cal_next, cal_prev,
+        sched_off, sched_date, sched_prin, sched_int,
+        step_off, step_date, step_rate, step_spread,
+        prof_off, prof_n, prof_u, prof_share,
+        buf_i, buf_ig, buf_p, buf_pg, buf_r, buf_s, buf_sk, ev_day, ev_flag, ev_aux, ev_pa,
+        ev_tau, ev_pay, ev_tadv,
+        fl_day, fl_amt, fl_kind, fl_dir,
+    )  # fmt: skip
+    return walk_events(
+        i, ci, cf, as_of, shock, c_off, c_t, c_z, step_date, step_rate, step_spread,
+        buf_s, buf_sk, ev_day, ev_flag, ev_aux, ev_pa, ev_tau, ev_pay, ev_tadv,
+        ne, nfl0, n_prin_total, last_prin, extra, tau_reg, acc0, ns, is_sched,
+        fl_day, fl_amt, fl_kind, fl_dir, fl_ev,
+    )  # fmt: skip

@@ -7,19 +7,21 @@ For one ``positions`` row (positions.md column names, Python values) :meth:`Quan
 assembles the QuantLib equivalent of the engine's contractual projection (docs/design.md,
 "Cash-flow semantics"):
 
-* **Schedule.** ``ql.Schedule`` from the accrual start ``S`` to the maturity ``M``, unadjusted, on
-  a ``NullCalendar``. Without ``next_interest_payment_date`` the rule is ``Backward`` (QuantLib's
-  date k is ``M - k x tenor``, computed from ``M`` as the engine does); with the anchor ``N`` the
-  rule is ``Forward`` with ``firstDate = N`` (``N + k x tenor`` from ``N``, then ``M``). ``S`` is
-  ``last_interest_payment_date`` if given, else the origination ``O`` -- for an anchored row
-  ``max(O, N - tenor)``, the engine's "roll date one tenor before the first future date, floored
-  at O". Interest frequency ``T``: one period ``[S, M]`` (a ``ql.FixedRateCoupon`` whose ICMA
-  reference period is ``[M - 1Y, M]``, the engine's choice; QuantLib then counts a longer period
-  in yearly notional periods backward from ``M``).
-* **Fixed rows:** ``ql.FixedRateLeg(schedule, day counter, notionals, [rate], Unadjusted)``; the
-  leg hands QuantLib's ICMA day counter the reference period of every coupon (the coupon itself
-  when regular, ``[end - tenor, end]`` for a short first stub, ``[start, start + tenor]`` for a
-  final stub).
+* **Schedule.** ``ql.Schedule`` from the accrual start ``S`` to the maturity ``M``, unadjusted.
+  Without ``next_interest_payment_date`` the rule is ``Backward`` (QuantLib's date k is
+  ``M - k x tenor``, computed from ``M`` as the engine does); with the anchor ``N`` the rule is
+  ``Forward`` with ``firstDate = N`` (``N + k x tenor`` from ``N``, then ``M``). ``S`` is
+  ``last_interest_payment_date`` if given, else the roll date one tenor before the first future
+  date floored at the origination ``O`` (``O`` itself for a forward-starting row): the engine's
+  rule, and QuantLib builds no coupon that is already paid. Interest frequency ``T``: one period
+  ``[S, M]`` (a ``ql.FixedRateCoupon`` whose ICMA reference period is ``[M - 1Y, M]``, the
+  engine's choice; QuantLib counts a longer period in yearly notional periods backward from ``M``).
+  Principal dates: the coupon ends (``principal_payment_frequency`` = interest frequency), else
+  their own ``ql.Schedule`` (anchored on ``next_principal_payment_date``); bullet: ``M``.
+* **Fixed rows:** ``ql.FixedRateLeg(schedule, day counter, notionals, [rate], payment convention)``;
+  the leg hands QuantLib's ICMA day counter the reference period of every coupon (the coupon
+  itself when regular, ``[end - tenor, end]`` for a short first stub, ``[start, start + tenor]``
+  for a short final stub).
 * **Floating rows:** ``ql.IborLeg`` on a ``ql.IborIndex`` (tenor = the index tenor, fixing days 0,
   ``NullCalendar``, unadjusted, the contract's day counter) whose forecasting handle is the index's
   projection curve. The coupons are QuantLib's *indexed* coupons (``withIndexedCoupons=True``): the
@@ -28,19 +30,32 @@ assembles the QuantLib equivalent of the engine's contractual projection (docs/d
   When the reset frequency and the index tenor equal the interest period the indexed and the par
   coupons coincide on regular periods. The current period (fixing date on or before the as-of
   date) is paid at ``current_rate``: its fixing is stored as a past fixing
-  ``(current_rate - spread) / rate_multiplier``. Supported when the resets fall on the interest
-  dates (reset frequency = interest frequency, ``next_reset_date`` the first future interest
-  date), without lag, caps or floors.
-* **Notionals** (one per coupon: the balance outstanding over its period): bullet, the balance
-  ``B = principal_balance - overdue_principal``; linear, ``B`` less the principal paid before;
-  annuity, the instalment of interfaces.md computed here independently of the engine,
-  ``P = b i / (1 - (1 + i)^-n)`` re-derived at every principal date from the balance ``b`` and the
-  ``n`` remaining payments with the periodic rate ``i = rate x tau_reg`` (:func:`regular_period_fraction`).
+  ``(current_rate - spread) / rate_multiplier``.
+* **Sub-period coupons** (``QlPricing.path == "coupons"``) when a leg cannot express the row:
+  resets off the coupon starts (yearly LPR resets with monthly payments, mortgages resetting on 1
+  January), reset lags, rate caps / floors, floating annuities, principal dates inside interest
+  periods, non-accruing rows. Every interest period is cut at the principal and reset dates; a
+  sub-period ``[a, b]`` is one coupon on the balance over it with the period's reference period
+  and payment date: a ``ql.FixedRateCoupon`` at ``current_rate`` before the first reset, else a
+  ``ql.IborCoupon`` fixing at the latest reset ``r <= a`` less the lag (``fixingDays = a - (r -
+  lag)``; a fixing day on or before the as-of date takes the stored fixing, or, with none, the
+  forecast from the as-of date, as the engine), a ``ql.CappedFlooredIborCoupon`` priced at zero
+  (normal) volatility when there is a rate cap or floor -- exactly the deterministic clamp.
+  The coupons of one interest period are summed into one flow, as the engine pays them.
+* **Notionals** (the balance outstanding over each coupon): bullet, the balance ``B =
+  principal_balance - overdue_principal``; linear, ``B`` less the principal paid before; annuity,
+  the instalment of interfaces.md computed here independently of the engine, ``P = b i / (1 - (1 +
+  i)^-n)`` re-derived at every principal date from the balance ``b``, the ``n`` remaining payments
+  and the periodic rate ``i = rate x tau_reg`` (:func:`regular_period_fraction`; for a floater the
+  rate QuantLib projects for the coupon ending at that date, so its leg is rebuilt under every
+  scenario); annuity_fixed_payment, interest-only periods and balloons as design.md item 5.
   QuantLib checks dates, interest and PV *given those notionals*; the annuity formula itself is
   checked against hand-computed cases (``tests/unit/engine``).
-* **Principal** flows are ``ql.Redemption`` cash flows at the coupon end dates (bullet: at ``M``);
-  a forward-starting row (``O > A``) draws ``B`` at ``O`` (``ql.SimpleCashFlow``, kind
-  ``drawdown``, opposite direction).
+* **Principal** flows are ``ql.Redemption`` cash flows; a forward-starting row (``O > A``) draws
+  ``B`` at ``O`` (``ql.SimpleCashFlow``, kind ``drawdown``, opposite direction).
+* **Payment dates** are adjusted with the row's ``business_day_convention`` on a
+  ``ql.BespokeCalendar`` holding exactly the engine's holidays and working weekends of
+  ``holiday_calendar`` (only when a calendar is given, as the engine).
 * **Curves.** ``ql.ZeroCurve`` (``Linear`` on the zero rate, ``Actual365Fixed``, ``Continuous``)
   on the dates as-of + pillar days: exactly the engine's curve convention. A node at the as-of
   date with the first pillar's rate and one at the horizon with the last pillar's rate make it flat
@@ -53,10 +68,9 @@ assembles the QuantLib equivalent of the engine's contractual projection (docs/d
   added at a discount factor of 1. Every scenario relinks the discount and forecasting handles
   (projection curves shocked too, so floating coupons are re-projected), as the engine does.
 
-Not covered (:class:`UnsupportedContractError`): ``30_365`` (no QuantLib counterpart; tested by hand),
-``bus_252``, business-day adjustment, non-maturity and schedule rows, interest in advance,
-annuity_fixed_payment, floating annuities, principal frequencies different from the interest
-frequency, rate caps/floors, rate steps, resets off the interest dates.
+Not covered (:class:`UnsupportedContractError`): ``30_365`` (no QuantLib counterpart; tested by
+hand), ``bus_252``, non-maturity, schedule, hybrid and derivative rows, interest in advance other
+than a started discounted bill, periodic caps / floors, rate steps (``rate_schedule``).
 """
 
 from __future__ import annotations
@@ -66,7 +80,7 @@ import importlib
 import importlib.util
 import itertools
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -112,8 +126,15 @@ def quantlib_available() -> bool:
     return importlib.util.find_spec("QuantLib") is not None
 
 
+_QL_MODULE: Any = None
+
+
 def _ql() -> Any:
-    return importlib.import_module("QuantLib")
+    """The QuantLib module, imported on first use."""
+    global _QL_MODULE
+    if _QL_MODULE is None:
+        _QL_MODULE = importlib.import_module("QuantLib")
+    return _QL_MODULE
 
 
 def ql_date(d: dt.date | int) -> Any:
@@ -226,7 +247,7 @@ def ql_daily_curve(curve: ZeroCurve, shock: Shock, horizon_days: int) -> Any:
     z = z + shock.parallel + shock.short * e + shock.long * (1.0 - e)
     if shock.floor is not None:
         z = np.maximum(shock.floor, z)
-    dates = [ql_date(a + int(d)) for d in days]
+    dates = [ql.Date(a + int(d) + _QL_EPOCH) for d in days]
     return ql.ZeroCurve(dates, z.tolist(), ql.Actual365Fixed(), ql.NullCalendar(), ql.Linear(), ql.Continuous)
 
 
@@ -237,7 +258,11 @@ def ql_daily_curve(curve: ZeroCurve, shock: Shock, horizon_days: int) -> Any:
 
 @dataclass(frozen=True)
 class QlFlow:
-    """One QuantLib cash flow of a contract: pay date, kind, amount (>= 0 as the engine's) and direction."""
+    """One QuantLib cash flow of a contract: pay date, kind, amount (>= 0 as the engine's) and direction.
+
+    Coupons of the sub-periods of one interest period (split at resets or principal dates) are
+    summed into one interest flow, as the engine pays them.
+    """
 
     pay_date: dt.date
     kind: str
@@ -251,16 +276,19 @@ class QlFlow:
 
 @dataclass
 class QlContract:
-    """A row built in QuantLib: its legs (future flows only are valued) and bookkeeping."""
+    """A row built in QuantLib: its leg (future flows only are valued) and bookkeeping."""
 
     position_id: str
     currency: str
     direction: int
     leg: Any  # ql.Leg of every flow in the contract's direction (a drawdown is negative)
+    cashflows: list[Any]  # the same flows as Python references (cheaper to walk than the Leg)
     kinds: list[str]
     overdue: float
-    index: Any | None = None  # the floating leg's ql.IborIndex (its past fixing is cleared after pricing)
+    index: Any | None = None  # the floating leg's ql.IborIndex (its fixings are cleared after pricing)
     forecast_curve: str | None = None  # curve id behind the index's forecasting handle
+    path: str = "leg"  # "leg": FixedRateLeg / IborLeg; "coupons": one coupon per sub-period
+    rebuild: bool = False  # notionals depend on projected rates: rebuilt under every scenario
 
 
 @dataclass(frozen=True)
@@ -271,6 +299,7 @@ class QlPricing:
     flows: tuple[QlFlow, ...]
     overdue: float
     npv: dict[str, float] = field(default_factory=dict)
+    path: str = "leg"
 
     @property
     def pv(self) -> float:
@@ -317,9 +346,206 @@ def _float(row: Mapping[str, Any], key: str, default: float) -> float:
     return default if v is None else float(v)
 
 
+def _opt_float(row: Mapping[str, Any], key: str) -> float | None:
+    v = _get(row, key)
+    return None if v is None else float(v)
+
+
 def _shift(d: dt.date, tenor: Tenor, k: int, eom: bool) -> dt.date:
     """``d + k x tenor`` (months clipped to month end; ``eom`` keeps month ends)."""
     return from_day(int(add_tenor(to_day(d), k * int(tenor.count), int(tenor.unit), eom)))
+
+
+def _periodic(tenor: Tenor | None) -> bool:
+    return tenor is not None and tenor.unit != TenorUnit.T
+
+
+_BDC = {
+    "following": "Following",
+    "modified_following": "ModifiedFollowing",
+    "preceding": "Preceding",
+    "modified_preceding": "ModifiedPreceding",
+}
+
+
+@dataclass
+class _Terms:
+    """The contract terms the mapping uses, read once from the row."""
+
+    pid: str
+    direction: int
+    ccy: str
+    amort: str
+    floating: bool
+    orig: dt.date
+    mat: dt.date
+    dc_code: str
+    eom: bool
+    itenor: Tenor | None
+    ptenor: Tenor | None
+    anchor: dt.date | None
+    panchor: dt.date | None
+    last_int: dt.date | None
+    b0: float
+    overdue: float
+    fwd: bool
+    rate: float
+    accrues: bool
+    io_end: dt.date | None
+    term_months: int | None
+    installment: float | None
+    calendar: str | None
+    bdc: str
+    code: str | None = None
+    rtenor: Tenor | None = None
+    next_reset: dt.date | None = None
+    lag: int = 0
+    mult: float = 1.0
+    spread: float = 0.0
+    cap: float | None = None
+    floor: float | None = None
+
+
+def _read_terms(row: Mapping[str, Any], as_of: dt.date) -> _Terms:
+    """Parse and check a row (raises :class:`UnsupportedContractError` for unmapped features)."""
+    pid = str(row.get("position_id"))
+
+    def unsupported(what: str) -> UnsupportedContractError:
+        return UnsupportedContractError(f"{pid}: {what}")
+
+    side = _get(row, "side")
+    if side not in ("asset", "liability"):
+        raise unsupported(f"side {side!r}")
+    itype = _get(row, "instrument_type")
+    if itype in ("derivative_leg", "loan_commitment", "guarantee", "letter_of_credit", "acceptance"):
+        raise unsupported(f"instrument type {itype}")
+    amort = _get(row, "amortisation_type") or "bullet"
+    if amort not in ("bullet", "linear", "annuity", "annuity_fixed_payment"):
+        raise unsupported(f"amortisation_type {amort!r}")
+    rate_type = _get(row, "rate_type") or "fixed"
+    if rate_type not in ("fixed", "floating", "administered", "non_interest_bearing"):
+        raise unsupported(f"rate_type {rate_type!r}")
+    mat = _date(row, "maturity_date")
+    orig = _date(row, "origination_date")
+    if mat is None or orig is None:
+        raise unsupported("needs origination and maturity dates")
+    if mat <= as_of:
+        raise unsupported("matured")
+    for col in ("periodic_cap", "periodic_floor", "initial_rate_end_date"):
+        if _get(row, col) is not None:
+            raise unsupported(f"{col} is not mapped")
+    dc_code = _get(row, "day_count") or "act_365f"
+    if dc_code not in QL_DAY_COUNTS:
+        raise unsupported(f"day count {dc_code!r} has no QuantLib counterpart here")
+    itenor = _tenor(row, "interest_payment_frequency")
+    ptenor = _tenor(row, "principal_payment_frequency")
+    if itenor is None:
+        itenor = ptenor
+    if ptenor is None:
+        ptenor = itenor
+    bdc = _get(row, "business_day_convention") or "none"
+    calendar = _get(row, "holiday_calendar")
+    if bdc != "none" and calendar is not None and bdc not in _BDC:
+        raise unsupported(f"business_day_convention {bdc!r}")
+    fwd = orig > as_of
+    accrues = rate_type != "non_interest_bearing" and (_get(row, "accrual_status") or "") != "non_accrual"
+    if accrues and (_get(row, "interest_timing") or "arrears") == "advance":
+        # a discounted bill (one period, started): no future interest; anything else is not mapped
+        if _periodic(itenor) or fwd:
+            raise unsupported("interest in advance")
+        accrues = False
+    balance = float(row["principal_balance"])
+    overdue = _float(row, "overdue_principal", 0.0)
+    term = _get(row, "amortisation_term_months")
+    t = _Terms(
+        pid=pid,
+        direction=1 if side == "asset" else -1,
+        ccy=str(row["currency"]),
+        amort=amort,
+        floating=rate_type == "floating",
+        orig=orig,
+        mat=mat,
+        dc_code=dc_code,
+        eom=bool(_get(row, "end_of_month_rule") or False),
+        itenor=itenor,
+        ptenor=ptenor if amort != "bullet" else None,
+        anchor=_date(row, "next_interest_payment_date"),
+        panchor=_date(row, "next_principal_payment_date"),
+        last_int=_date(row, "last_interest_payment_date"),
+        b0=balance if fwd else balance - overdue,
+        overdue=0.0 if fwd else overdue,
+        fwd=fwd,
+        rate=_float(row, "current_rate", 0.0),
+        accrues=accrues,
+        io_end=_date(row, "interest_only_end_date"),
+        term_months=int(term) if term is not None else None,
+        installment=_opt_float(row, "installment_amount") if amort == "annuity_fixed_payment" else None,
+        calendar=str(calendar) if calendar is not None and bdc != "none" else None,
+        bdc=bdc,
+    )
+    if amort != "bullet" and not _periodic(t.ptenor):
+        raise unsupported("amortising row without a principal frequency")
+    if t.floating and accrues:
+        t.code = _get(row, "rate_index")
+        if t.code is None:
+            raise unsupported("floating row without rate_index")
+        t.rtenor = _tenor(row, "reset_frequency") or itenor
+        t.next_reset = _date(row, "next_reset_date")
+        t.lag = int(_float(row, "reset_lag_days", 0.0))
+        t.mult = _float(row, "rate_multiplier", 1.0)
+        t.spread = _float(row, "spread", 0.0)
+        t.cap = _opt_float(row, "rate_cap")
+        t.floor = _opt_float(row, "rate_floor")
+    return t
+
+
+class _Amortiser:
+    """The principal of amortising rows (design.md item 5), computed here independently.
+
+    ``pay(d, r)`` is the principal at principal date ``d`` given ``r``, the rate in force over the
+    day before ``d``: linear ``b / n``; annuity ``P - b i`` with ``P = b i / (1 - (1 + i)^-n)``,
+    ``i = r x tau_reg``; annuity_fixed_payment ``max(0, P - b i)`` with ``P`` the given or first
+    instalment; the last date pays what remains, a date on or before the interest-only end pays
+    nothing; ``n`` counts the remaining principal dates (plus, for a balloon, the payments up to
+    origination + the amortisation term).
+    """
+
+    def __init__(self, t: _Terms, dates: Sequence[dt.date]) -> None:
+        self.t = t
+        self.balance = t.b0
+        self.last = dates[-1] if dates else None
+        self.n_total = sum(1 for d in dates if t.io_end is None or d > t.io_end)
+        self.extra = 0
+        if t.term_months and t.ptenor is not None and t.amort != "bullet":
+            end = _shift(t.orig, Tenor(1, TenorUnit.M), t.term_months, False)
+            while _shift(t.mat, t.ptenor, self.extra + 1, t.eom) <= end:
+                self.extra += 1
+        self.n_seen = 0
+        self.installment = t.installment
+        self.tau_reg = regular_period_fraction(t.dc_code, t.ptenor) if t.ptenor is not None else 0.0
+
+    def pay(self, d: dt.date, r: float) -> float:
+        t, b = self.t, self.balance
+        if d == self.last:
+            amt = b
+        elif t.io_end is not None and d <= t.io_end:
+            amt = 0.0
+        else:
+            n = self.n_total - self.n_seen + self.extra
+            i = r * self.tau_reg
+            if t.amort == "linear":
+                amt = b / n
+            elif t.amort == "annuity_fixed_payment":
+                if self.installment is None:
+                    self.installment = b / n if abs(i) < 1e-15 else b * i / (1.0 - (1.0 + i) ** (-n))
+                amt = max(0.0, self.installment - b * i)
+            else:
+                amt = b / n if abs(i) < 1e-15 else b * i / (1.0 - (1.0 + i) ** (-n)) - b * i
+        if t.io_end is None or d > t.io_end:
+            self.n_seen += 1
+        amt = min(amt, b)
+        self.balance = b - amt
+        return amt
 
 
 # ---------------------------------------------------------------------------------------------
@@ -343,6 +569,9 @@ class QuantLibPricer:
     scenarios:
         Further scenarios, ``{name: {currency: Shock}}`` (e.g. the six Basel ones); ``base`` and the
         duration bumps ``bump_down_1bp`` / ``bump_up_1bp`` are always priced first.
+    fixings:
+        ``fixings(index_code, date)`` -> the latest fixing on or before ``date`` or None (for resets
+        whose fixing day is on or before the as-of date).
     horizon_years:
         Curves are built out to as-of + this many years (flows must fall before).
     """
@@ -355,6 +584,7 @@ class QuantLibPricer:
         projection_curves: Mapping[str, ZeroCurve] | None = None,
         index_tenors: Mapping[str, str] | None = None,
         scenarios: Mapping[str, Mapping[str, Shock]] | None = None,
+        fixings: Callable[[str, dt.date], float | None] | None = None,
         horizon_years: int = 100,
     ) -> None:
         ql = _ql()
@@ -365,6 +595,7 @@ class QuantLibPricer:
         self.discount_curves = dict(discount_curves)
         self.projection_curves = dict(projection_curves or {})
         self.index_tenors = dict(index_tenors or {})
+        self.fixings = fixings
         extra = {k: v for k, v in (scenarios or {}).items() if k not in _FIXED_SCENARIOS}
         self.scenario_names: tuple[str, ...] = (*_FIXED_SCENARIOS, *extra)
         # per curve id: {scenario: term structure} and one handle relinked per scenario
@@ -387,24 +618,118 @@ class QuantLibPricer:
                 per[name] = base if shock is None or shock.is_none else ql_daily_curve(curve, shock, self.horizon_days)
             self._curves[cid] = per
             self._handles[cid] = ql.RelinkableYieldTermStructureHandle(base)
+        self._calendars: dict[str, Any] = {}
+        # capped / floored coupons: a zero normal volatility prices the deterministic clamp
+        vol = ql.ConstantOptionletVolatility(
+            self._ql_as_of, ql.NullCalendar(), ql.Unadjusted, 0.0, ql.Actual365Fixed(), ql.Normal
+        )
+        self._coupon_pricer = ql.BlackIborCouponPricer(
+            ql.OptionletVolatilityStructureHandle(vol), ql.BlackIborCouponPricer.Black76,
+            ql.QuoteHandle(ql.SimpleQuote(1.0)), True,
+        )  # fmt: skip
 
-    # -- legs ----------------------------------------------------------------------------------
+    # -- calendars ---------------------------------------------------------------------------
 
-    def _schedule(self, start: dt.date, mat: dt.date, tenor: Tenor | None,
-                  anchor: dt.date | None, eom: bool) -> Any:  # fmt: skip
+    def calendar(self, code: str) -> Any:
+        """A ``ql.BespokeCalendar`` with exactly the business days of the engine's calendar ``code``.
+
+        Weekends are Saturday and Sunday; every weekday holiday is added and every weekend working
+        day (China's adjusted working days) removed, from the as-of year - 1 to the horizon.
+        """
+        if code in self._calendars:
+            return self._calendars[code]
+        from openalm.conventions import Calendar
+
         ql = _ql()
-        if tenor is None or tenor.unit == TenorUnit.T:
-            return ql.Schedule(ql.DateVector([ql_date(start), ql_date(mat)]))
-        if anchor is not None and anchor < mat:
+        engine_cal = Calendar.from_code(code)
+        cal = ql.BespokeCalendar(f"openalm:{code}")
+        cal.addWeekend(ql.Saturday)
+        cal.addWeekend(ql.Sunday)
+        lo = to_day(dt.date(self.as_of.year - 1, 1, 1))
+        hi = min(to_day(self.as_of) + self.horizon_days, int(engine_cal.last_day))
+        days = np.arange(lo, hi + 1)
+        business = np.asarray(engine_cal.is_business_day(days), dtype=bool)
+        weekend = (days + 3) % 7 >= 5
+        for d in days[weekend & business]:
+            cal.removeHoliday(ql_date(int(d)))
+        for d in days[~weekend & ~business]:
+            cal.addHoliday(ql_date(int(d)))
+        self._calendars[code] = cal
+        return cal
+
+    def _payment(self, t: _Terms) -> tuple[Any, Any]:
+        """(calendar, convention) of the payment dates: adjusted only when a calendar is known."""
+        ql = _ql()
+        if t.calendar is None:
+            return ql.NullCalendar(), ql.Unadjusted
+        return self.calendar(t.calendar), getattr(ql, _BDC[t.bdc])
+
+    # -- schedules -----------------------------------------------------------------------------
+
+    def _roll(self, t: _Terms, tenor: Tenor | None, anchor: dt.date | None, start: dt.date | None) -> Any:
+        """``ql.Schedule`` to M (unadjusted): backward from M, or forward from the anchor N."""
+        ql = _ql()
+        cal, _ = self._payment(t)
+        if start is None:  # the first roll date on or before the lower bound (A, or O when forward)
+            start = t.orig
+            if not t.fwd and _periodic(tenor):
+                assert tenor is not None
+                if anchor is not None and anchor < t.mat:
+                    start = max(t.orig, _shift(anchor, tenor, -1, t.eom))
+                else:
+                    k = 1
+                    if tenor.unit in (TenorUnit.M, TenorUnit.Y):
+                        step = tenor.count * (12 if tenor.unit == TenorUnit.Y else 1)
+                        months = (t.mat.year - self.as_of.year) * 12 + t.mat.month - self.as_of.month
+                        k = max(1, months // step - 1)
+                    while (roll := _shift(t.mat, tenor, -k, t.eom)) > self.as_of:
+                        k += 1
+                    start = max(t.orig, roll)
+        if not _periodic(tenor):
+            return ql.Schedule(ql.DateVector([ql_date(start), ql_date(t.mat)]))
+        assert tenor is not None
+        if anchor is not None and anchor < t.mat:
             first = ql_date(anchor) if anchor > start else ql.Date()
             return ql.Schedule(
-                ql_date(start), ql_date(mat), _period(tenor), ql.NullCalendar(), ql.Unadjusted, ql.Unadjusted,
-                ql.DateGeneration.Forward, eom, first,
+                ql_date(start), ql_date(t.mat), _period(tenor), cal, ql.Unadjusted, ql.Unadjusted,
+                ql.DateGeneration.Forward, t.eom, first,
             )  # fmt: skip
         return ql.Schedule(
-            ql_date(start), ql_date(mat), _period(tenor), ql.NullCalendar(), ql.Unadjusted, ql.Unadjusted,
-            ql.DateGeneration.Backward, eom,
+            ql_date(start), ql_date(t.mat), _period(tenor), cal, ql.Unadjusted, ql.Unadjusted,
+            ql.DateGeneration.Backward, t.eom,
         )  # fmt: skip
+
+    def _resets(self, t: _Terms) -> list[dt.date]:
+        """The engine's reset dates: ``next_reset_date + k x reset_frequency`` while < M, after A."""
+        if t.next_reset is None:
+            return []
+        if not _periodic(t.rtenor):
+            return [t.next_reset] if self.as_of < t.next_reset < t.mat else []
+        assert t.rtenor is not None
+        out = []
+        k = 0
+        while (d := _shift(t.next_reset, t.rtenor, k, False)) < t.mat:
+            if d > self.as_of:
+                out.append(d)
+            k += 1
+        return out
+
+    def _index(self, t: _Terms) -> tuple[Any, str]:
+        ql = _ql()
+        assert t.code is not None
+        tenor = Tenor.parse(self.index_tenors.get(t.code) or str(t.rtenor or t.itenor))
+        if tenor.unit == TenorUnit.T:
+            tenor = Tenor(1, TenorUnit.M)
+        curve_id = self._index_curve.get(t.code) or self._ccy_curve[t.ccy]
+        # a unique index name per contract: QuantLib keeps fixings per name, process-wide (the
+        # currency object is a placeholder, it plays no part in the forecast)
+        index = ql.IborIndex(
+            f"OALM{next(_index_ids)}", _period(tenor), 0, ql.USDCurrency(), ql.NullCalendar(), ql.Unadjusted,
+            False, day_counter(t.dc_code, t.mat), self._handles[curve_id],
+        )  # fmt: skip
+        return index, curve_id
+
+    # -- legs ----------------------------------------------------------------------------------
 
     def build(self, row: Mapping[str, Any], *, indexed_coupons: bool = True) -> QlContract:
         """The QuantLib leg of one row (see the module docstring for the mapping).
@@ -417,160 +742,185 @@ class QuantLibPricer:
         UnsupportedContractError
             The row uses a feature the mapping does not cover.
         """
+        t = _read_terms(row, self.as_of)
+        return self._build(t, indexed_coupons)
+
+    def _build(self, t: _Terms, indexed_coupons: bool = True) -> QlContract:
         ql = _ql()
         A = self.as_of
-        pid = str(row.get("position_id"))
-        side = _get(row, "side")
-        if side not in ("asset", "liability"):
-            raise UnsupportedContractError(f"{pid}: side {side!r}")
-        direction = 1 if side == "asset" else -1
-        ccy = str(row["currency"])
-        amort = _get(row, "amortisation_type") or "bullet"
-        rate_type = _get(row, "rate_type") or "fixed"
-        mat = _date(row, "maturity_date")
-        orig = _date(row, "origination_date")
-        if amort not in ("bullet", "linear", "annuity"):
-            raise UnsupportedContractError(f"{pid}: amortisation_type {amort!r}")
-        if rate_type not in ("fixed", "floating"):
-            raise UnsupportedContractError(f"{pid}: rate_type {rate_type!r}")
-        if mat is None or orig is None:
-            raise UnsupportedContractError(f"{pid}: needs origination and maturity dates")
-        if mat <= A:
-            raise UnsupportedContractError(f"{pid}: matured")
-        for col in ("interest_only_end_date", "amortisation_term_months", "rate_cap", "rate_floor",
-                    "periodic_cap", "periodic_floor", "initial_rate_end_date"):  # fmt: skip
-            if _get(row, col) is not None:
-                raise UnsupportedContractError(f"{pid}: {col} is not mapped")
-        if (_get(row, "interest_timing") or "arrears") == "advance":
-            raise UnsupportedContractError(f"{pid}: interest in advance")
-        if (_get(row, "accrual_status") or "") == "non_accrual":
-            raise UnsupportedContractError(f"{pid}: non-accrual")
-        if (_get(row, "business_day_convention") or "none") != "none" and _get(row, "holiday_calendar"):
-            raise UnsupportedContractError(f"{pid}: business-day adjustment")
-        if _get(row, "instrument_type") in ("derivative_leg",):
-            raise UnsupportedContractError(f"{pid}: derivative legs")
-        dc_code = _get(row, "day_count") or "act_365f"
-        dc = day_counter(dc_code, mat)
-        eom = bool(_get(row, "end_of_month_rule") or False)
-        itenor = _tenor(row, "interest_payment_frequency")
-        ptenor = _tenor(row, "principal_payment_frequency")
-        anchor = _date(row, "next_interest_payment_date")
-        if amort != "bullet":
-            if itenor is None or itenor.unit == TenorUnit.T or ptenor != itenor:
-                raise UnsupportedContractError(f"{pid}: amortising rows need principal frequency = interest frequency")
-            if _date(row, "next_principal_payment_date") != anchor:
-                raise UnsupportedContractError(f"{pid}: principal anchor differs from the interest anchor")
-        balance = float(row["principal_balance"])
-        overdue = _float(row, "overdue_principal", 0.0)
-        b0 = balance - overdue
-        fwd = orig > A
-        rate = _float(row, "current_rate", 0.0)
-
-        # accrual start of the first period (design.md item 3)
-        start = _date(row, "last_interest_payment_date")
-        if fwd or start is None:
-            start = orig
-            if anchor is not None and itenor is not None and itenor.unit != TenorUnit.T and not fwd:
-                start = max(orig, _shift(anchor, itenor, -1, eom))
-        schedule = self._schedule(start, mat, itenor, anchor, eom)
+        lower = t.orig if t.fwd else A
+        dc = day_counter(t.dc_code, t.mat)
+        cal, bdc = self._payment(t)
+        start = t.last_int if t.last_int is not None and not t.fwd else None
+        schedule = self._roll(t, t.itenor, t.anchor, start)
         dates = [py_date(d) for d in schedule.dates()]
-        n_cpn = len(dates) - 1
-        # principal paid at coupon ends after A (after O when forward-starting)
-        lower = orig if fwd else A
-        future = [k for k in range(n_cpn) if dates[k + 1] > lower]
-        notionals = [b0] * n_cpn
-        principal: list[tuple[dt.date, float]] = []
-        if amort == "bullet":
-            principal.append((mat, b0))
+        if t.amort == "bullet":
+            prin_dates = [t.mat]
+        elif t.ptenor == t.itenor and t.panchor == t.anchor and start is None:
+            prin_dates = [d for d in dates if d > lower]
         else:
-            assert itenor is not None
-            i = rate * regular_period_fraction(dc_code, itenor)
-            b = b0
-            n = len(future)
-            for j, k in enumerate(future):
-                notionals[k] = b
-                n_rem = n - j
-                if j == n - 1:
-                    amt = b
-                elif amort == "linear" or abs(i) < 1e-15:
-                    amt = b / n_rem
-                else:
-                    amt = b * i / (1.0 - (1.0 + i) ** (-n_rem)) - b * i
-                amt = min(amt, b)
-                principal.append((dates[k + 1], amt))
-                b -= amt
-
+            roll = self._roll(t, t.ptenor, t.panchor, None)
+            prin_dates = [d for d in (py_date(x) for x in roll.dates()) if d > lower]
+        resets = self._resets(t) if t.floating and t.accrues else []
+        coupon_starts = [d for d in dates[:-1] if d > A]
+        simple = (
+            t.accrues
+            and set(prin_dates) <= set(dates[1:])
+            and (
+                not t.floating
+                or (
+                    resets == coupon_starts
+                    and t.lag == 0
+                    and t.cap is None
+                    and t.floor is None
+                    and t.amort in ("bullet", "linear")
+                    and _periodic(t.itenor)
+                )
+            )
+            and (_periodic(t.itenor) or not t.floating)
+        )
         index = None
         curve_id = None
-        once = itenor is None or itenor.unit == TenorUnit.T
-        if rate_type == "fixed" and once:
-            # one period [S, M]; its ICMA reference period is [M - 1Y, M] (the engine's choice for T;
-            # QuantLib splits a longer period into yearly notional periods backward from M)
-            ref_start = _shift(mat, Tenor(1, TenorUnit.Y), -1, False)
-            interest = [
-                ql.FixedRateCoupon(ql_date(mat), b0, rate, dc, ql_date(start), ql_date(mat), ql_date(ref_start),
-                                   ql_date(mat))
-            ]  # fmt: skip
-        elif rate_type == "fixed":
-            interest = ql.FixedRateLeg(schedule, dc, notionals, [rate], ql.Unadjusted)
-        else:
-            if amort == "annuity":
-                raise UnsupportedContractError(f"{pid}: floating annuity (instalment depends on projected rates)")
-            if once:
-                raise UnsupportedContractError(f"{pid}: floating row paying interest once at maturity")
-            code = _get(row, "rate_index")
-            if code is None:
-                raise UnsupportedContractError(f"{pid}: floating row without rate_index")
-            rtenor = _tenor(row, "reset_frequency") or itenor
-            if rtenor != itenor or int(_float(row, "reset_lag_days", 0.0)) != 0:
-                raise UnsupportedContractError(f"{pid}: resets must fall on the interest dates without lag")
-            # the engine resets at next_reset_date + k x reset tenor (while < M), QuantLib at every
-            # coupon start: the mapping holds when the two date sets are the same
-            next_reset = _date(row, "next_reset_date")
-            starts = [d for d in dates[:-1] if d > A]
-            resets: list[dt.date] = []
-            if next_reset is not None:
-                k = 0
-                while (d := _shift(next_reset, rtenor, k, False)) < mat:
-                    if d > A:
-                        resets.append(d)
-                    k += 1
-            if resets != starts:
-                raise UnsupportedContractError(
-                    f"{pid}: the resets (next_reset_date + k x reset_frequency) are not the coupon starts"
-                )
-            idx_tenor = Tenor.parse(self.index_tenors.get(code) or str(rtenor))
-            curve_id = self._index_curve.get(code) or self._ccy_curve[ccy]
-            # a unique index name per contract: QuantLib keeps fixings per name, process-wide (the
-            # currency object is a placeholder, it plays no part in the forecast)
-            index = ql.IborIndex(
-                f"OALM{next(_index_ids)}", _period(idx_tenor), 0, ql.USDCurrency(), ql.NullCalendar(), ql.Unadjusted,
-                False, day_counter(dc_code, mat), self._handles[curve_id],
-            )  # fmt: skip
-            mult = _float(row, "rate_multiplier", 1.0)
-            spread = _float(row, "spread", 0.0)
-            # the current period's fixing (on or before A) is the contract's current rate
+        if t.floating and t.accrues:
+            index, curve_id = self._index(t)
+        amortiser = _Amortiser(t, prin_dates)
+        principal: list[tuple[dt.date, float]] = []
+        interest: list[Any] = []
+        n_cpn = len(dates) - 1
+        prin_set = set(prin_dates)
+        if simple:
+            # FixedRateLeg / IborLeg with one notional per coupon (principal only at coupon ends)
+            notionals = [t.b0] * n_cpn
             for k in range(n_cpn):
-                if dates[k] <= A < dates[k + 1]:
-                    index.addFixing(ql_date(dates[k]), (rate - spread) / mult, True)
-            interest = ql.IborLeg(
-                notionals, schedule, index, dc, ql.Unadjusted, [0], [mult], [spread],
-                withIndexedCoupons=indexed_coupons,
-            )  # fmt: skip
+                if dates[k + 1] > lower:
+                    notionals[k] = amortiser.balance
+                    if dates[k + 1] in prin_set:
+                        principal.append((dates[k + 1], amortiser.pay(dates[k + 1], t.rate)))
+            if not _periodic(t.itenor):
+                # one period [S, M]; its ICMA reference period is [M - 1Y, M] (the engine's choice for
+                # T; QuantLib splits a longer period into yearly notional periods backward from M)
+                ref_start = _shift(t.mat, Tenor(1, TenorUnit.Y), -1, False)
+                interest = [
+                    ql.FixedRateCoupon(cal.adjust(ql_date(t.mat), bdc), t.b0, t.rate, dc, ql_date(dates[0]),
+                                       ql_date(t.mat), ql_date(ref_start), ql_date(t.mat))
+                ]  # fmt: skip
+            elif not t.floating:
+                interest = list(ql.FixedRateLeg(schedule, dc, notionals, [t.rate], bdc))
+            else:
+                assert index is not None
+                # the current period's fixing (on or before A) is the contract's current rate
+                for k in range(n_cpn):
+                    if dates[k] <= A < dates[k + 1]:
+                        index.addFixing(ql_date(dates[k]), (t.rate - t.spread) / t.mult, True)
+                interest = list(
+                    ql.IborLeg(
+                        notionals, schedule, index, dc, bdc, [0], [t.mult], [t.spread],
+                        withIndexedCoupons=indexed_coupons,
+                    )
+                )  # fmt: skip
+            path = "leg"
+        else:
+            interest, principal = self._coupons(t, schedule, dates, prin_dates, resets, index, amortiser)
+            path = "coupons"
         flows: list[Any] = []
         kinds: list[str] = []
         # amounts in the contract's own direction: the drawdown runs the other way (negative)
-        if fwd:
-            flows.append(ql.SimpleCashFlow(-b0, ql_date(orig)))
+        if t.fwd:
+            flows.append(ql.SimpleCashFlow(-t.b0, cal.adjust(ql_date(t.orig), bdc)))
             kinds.append("drawdown")
         for cf in interest:
             flows.append(cf)
             kinds.append("interest")
         for d, amt in principal:
             if amt != 0.0:
-                flows.append(ql.Redemption(amt, ql_date(d)))
+                flows.append(ql.Redemption(amt, cal.adjust(ql_date(d), bdc)))
                 kinds.append("principal")
-        return QlContract(pid, ccy, direction, ql.Leg(flows), kinds, overdue, index, curve_id)
+        rebuild = t.floating and t.accrues and t.amort in ("annuity", "annuity_fixed_payment")
+        return QlContract(
+            t.pid, t.ccy, t.direction, ql.Leg(flows), flows, kinds, t.overdue, index, curve_id, path, rebuild
+        )
+
+    def _coupons(
+        self,
+        t: _Terms,
+        schedule: Any,
+        dates: list[dt.date],
+        prin_dates: list[dt.date],
+        resets: list[dt.date],
+        index: Any,
+        amortiser: _Amortiser,
+    ) -> tuple[list[Any], list[tuple[dt.date, float]]]:
+        """One coupon per sub-period: interest periods split at principal dates and resets.
+
+        A sub-period ``[a, b]`` of the interest period ``[s, e]`` accrues ``balance(a) x rate(a) x
+        tau(a, b)`` with the reference period QuantLib's ``FixedRateLeg`` gives ``[s, e]``, paid at
+        ``e`` (adjusted). The rate is ``current_rate`` before the first reset, else an IborCoupon
+        fixing at the latest reset ``r <= a`` less the lag (fixing days ``a - (r - lag)``), on the
+        stored fixing when that day is on or before A, else forecast; with a rate cap / floor a
+        ``CappedFlooredIborCoupon`` priced at zero volatility (the deterministic clamp).
+        """
+        ql = _ql()
+        A = self.as_of
+        lower = t.orig if t.fwd else A
+        dc = day_counter(t.dc_code, t.mat)
+        cal, bdc = self._payment(t)
+        principal: list[tuple[dt.date, float]] = []
+        interest: list[Any] = []
+        if not t.accrues:
+            for d in prin_dates:
+                principal.append((d, amortiser.pay(d, 0.0)))
+            return interest, principal
+        if t.dc_code != "act_act_icma":  # only ICMA reads the reference period
+            refs = list(itertools.pairwise(dates))
+        elif _periodic(t.itenor):
+            refs = [
+                (py_date(c.referencePeriodStart()), py_date(c.referencePeriodEnd()))
+                for c in map(ql.as_coupon, ql.FixedRateLeg(schedule, dc, [1.0], [0.0], ql.Unadjusted))
+            ]
+        else:
+            refs = [(_shift(t.mat, Tenor(1, TenorUnit.Y), -1, False), t.mat)]
+        prin_set = set(prin_dates)
+        cuts_all = sorted(prin_set | set(resets))
+        rate_before = t.rate
+        rate_dependent = t.floating and t.amort in ("annuity", "annuity_fixed_payment")
+        for k in range(len(dates) - 1):
+            s, e = dates[k], dates[k + 1]
+            if e <= lower:
+                continue
+            pay = cal.adjust(ql_date(e), bdc)
+            cuts = [s, *(c for c in cuts_all if s < c < e), e]
+            for a, b in itertools.pairwise(cuts):
+                r_reset = max((r for r in resets if r <= a), default=None)
+                ref_s, ref_e = ql_date(refs[k][0]), ql_date(refs[k][1])
+                if r_reset is None:
+                    cpn = ql.FixedRateCoupon(pay, amortiser.balance, t.rate, dc, ql_date(a), ql_date(b), ref_s, ref_e)
+                else:
+                    f = r_reset - dt.timedelta(days=t.lag)
+                    if f <= A:
+                        known = self.fixings(t.code, f) if self.fixings is not None and t.code else None
+                        if known is None:
+                            f = A  # engine: no fixing -> forward over [A, A + index tenor]
+                        else:
+                            index.addFixing(ql_date(f), known, True)
+                    args = (pay, amortiser.balance, ql_date(a), ql_date(b), (a - f).days, index, t.mult, t.spread)
+                    ref = {"refPeriodStart": ref_s, "refPeriodEnd": ref_e, "dayCounter": dc}
+                    if t.cap is None and t.floor is None:
+                        cpn = ql.IborCoupon(*args, **ref)
+                    else:
+                        limits = {name: v for name, v in (("cap", t.cap), ("floor", t.floor)) if v is not None}
+                        cpn = ql.CappedFlooredIborCoupon(*args, **limits, **ref)
+                    cpn.setPricer(self._coupon_pricer)
+                interest.append(cpn)
+                if rate_dependent:
+                    rate_before = ql.as_coupon(cpn).rate()
+                if b in prin_set:
+                    principal.append((b, amortiser.pay(b, rate_before)))
+        # principal dates outside the interest periods (none when the periods cover (A, M])
+        done = {d for d, _ in principal}
+        for d in prin_dates:
+            if d not in done:
+                principal.append((d, amortiser.pay(d, rate_before)))
+        return interest, sorted(principal)
 
     # -- valuation -----------------------------------------------------------------------------
 
@@ -580,17 +930,20 @@ class QuantLibPricer:
             self._handles[contract.forecast_curve].linkTo(self._curves[contract.forecast_curve][scenario])
 
     def flows(self, contract: QlContract) -> tuple[QlFlow, ...]:
-        """The contract's flows paid after the as-of date, sorted by date then kind, amounts >= 0."""
+        """Future flows (paid after the as-of date) by pay date and kind, amounts summed, >= 0."""
         order = {"drawdown": 0, "interest": 1, "principal": 2}
+        a = int(self._ql_as_of.serialNumber())
+        sums: dict[tuple[int, str], float] = {}
+        for cf, kind in zip(contract.cashflows, contract.kinds, strict=True):
+            serial = int(cf.date().serialNumber())
+            if serial > a:
+                sums[(serial, kind)] = sums.get((serial, kind), 0.0) + float(cf.amount())
         out = []
-        for cf, kind in zip(contract.leg, contract.kinds, strict=True):
-            if cf.date() <= self._ql_as_of:
-                continue
-            amt = float(cf.amount())
+        for (serial, kind), amt in sums.items():
             if amt == 0.0:
                 continue
             sign = -contract.direction if kind == "drawdown" else contract.direction
-            out.append(QlFlow(py_date(cf.date()), kind, abs(amt) if kind == "drawdown" else amt, sign))
+            out.append(QlFlow(from_day(serial - _QL_EPOCH), kind, abs(amt) if kind == "drawdown" else amt, sign))
         return tuple(sorted(out, key=lambda f: (f.pay_date, order[f.kind])))
 
     def npv(self, contract: QlContract, scenario: str = "base") -> float:
@@ -605,14 +958,30 @@ class QuantLibPricer:
     def price(
         self, row: Mapping[str, Any], scenarios: Iterable[str] | None = None, *, indexed_coupons: bool = True
     ) -> QlPricing:
-        """Build the row's leg, list its future flows and value it under every scenario (or ``scenarios``)."""
-        contract = self.build(row, indexed_coupons=indexed_coupons)
+        """Build the row's leg, list its future flows and value it under every scenario (or ``scenarios``).
+
+        A floating annuity's instalments follow the projected rates, so its leg is rebuilt under
+        every scenario (the engine re-walks it per scenario too).
+        """
+        t = _read_terms(row, self.as_of)
+        contract = self._build(t, indexed_coupons)
+        names: Sequence[str] = tuple(scenarios) if scenarios is not None else self.scenario_names
+        npv: dict[str, float] = {}
         try:
             flows = self.flows(contract)
-            names: Sequence[str] = tuple(scenarios) if scenarios is not None else self.scenario_names
-            npv = {name: self.npv(contract, name) for name in names}
+            for name in names:
+                if contract.rebuild and name != "base":
+                    self._relink(contract, name)
+                    other = self._build(t, indexed_coupons)
+                    try:
+                        npv[name] = self.npv(other, name)
+                    finally:
+                        if other.index is not None:
+                            other.index.clearFixings()
+                else:
+                    npv[name] = self.npv(contract, name)
         finally:
             self._relink(contract, "base")
             if contract.index is not None:
                 contract.index.clearFixings()
-        return QlPricing(contract.position_id, flows, contract.overdue, npv)
+        return QlPricing(contract.position_id, flows, contract.overdue, npv, contract.path)
