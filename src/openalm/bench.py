@@ -82,14 +82,21 @@ def _generate(n: int, as_of: dt.date, seed: int, folder: str) -> dict[str, Any]:
     return {"generate_seconds": t1 - t0, "write_seconds": t2 - t1, "snapshot_bytes": size}
 
 
-def _warmup_snapshot(src: str, dst: str, n: int) -> None:
-    """A tiny copy of a Parquet snapshot: its first ``n`` positions and the rows they reference."""
+def _subset_snapshot(src: str, dst: str, *, first: int | None = None, ids: list[str] | None = None) -> None:
+    """A small copy of a Parquet snapshot: the first ``first`` positions (or those of ``ids``) and
+    the companion rows they reference (by ``position_id`` / ``counterparty_id``)."""
+    import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     out = Path(dst)
     out.mkdir(parents=True, exist_ok=True)
-    positions = pq.read_table(Path(src) / "positions.parquet").slice(0, n)
+    positions = pq.read_table(Path(src) / "positions.parquet")
+    if ids is not None:
+        wanted = pa.array(ids, pa.string())
+        positions = positions.filter(pc.is_in(pc.cast(positions.column("position_id"), pa.string()), value_set=wanted))
+    else:
+        positions = positions.slice(0, first)
     pq.write_table(positions, out / "positions.parquet")
     keys = {c: positions.column(c).unique() for c in ("position_id", "counterparty_id") if c in positions.column_names}
     for path in Path(src).glob("*.parquet"):
@@ -101,6 +108,34 @@ def _warmup_snapshot(src: str, dst: str, n: int) -> None:
                 table = table.filter(pc.is_in(table.column(col), value_set=values))
                 break
         pq.write_table(table, out / path.name)
+
+
+def _engine_on_sample(snapshot: Path, as_of: dt.date, config: str | None, min_seconds: float = 2.0) -> dict[str, Any]:
+    """The kernel alone on a (small) snapshot -- the QuantLib sample: contracts per second.
+
+    Same work as QuantLib's: every contract under the base curve, the two duration bumps and the
+    configured scenarios. Repeated until ``min_seconds`` have passed (a small sample runs in
+    milliseconds); the first, untimed run loads the compiled kernel.
+    """
+    from openalm.data.snapshot import read_snapshot
+    from openalm.engine.run import run_engine
+    from openalm.runner import prepare_engine_inputs
+
+    cfg = _run_config(config)
+    snap = read_snapshot(snapshot, as_of)
+    _ctx, arrays, _buckets, params = prepare_engine_inputs(snap, as_of, cfg)
+    kwargs = {"executor": "local", "workers": cfg.engine.workers, "partition_size": cfg.engine.partition_size}
+    run_engine(arrays, params, **kwargs)
+    runs = 0
+    t0 = time.perf_counter()
+    while True:
+        run_engine(arrays, params, **kwargs)
+        runs += 1
+        elapsed = time.perf_counter() - t0
+        if elapsed >= min_seconds:
+            break
+    per_run = elapsed / runs
+    return {"contracts": arrays.n, "seconds_per_run": per_run, "runs": runs, "contracts_per_second": arrays.n / per_run}
 
 
 def _engine(snapshot: str, results: str, as_of: dt.date, config: str | None, warmup: str | None) -> dict[str, Any]:
@@ -162,7 +197,7 @@ def _quantlib_sample(
     import pyarrow.compute as pc
 
     from openalm.engine.contracts import index_tenor_of
-    from openalm.market import ShockSet, basel_shock, curves_from_table
+    from openalm.market import Fixings, ShockSet, basel_shock, curves_from_table
     from openalm.market.shocks import SCENARIOS
     from openalm.testing.quantlib import QuantLibPricer, UnsupportedContractError
 
@@ -203,13 +238,22 @@ def _quantlib_sample(
                 except Exception:  # no sizes for this currency: unshocked, as in the engine
                     continue
     last = pc.max(positions.column("maturity_date")).as_py()
-    horizon = math.ceil(((last - as_of).days if last else 0) / 365.25) + 2
+    # beyond the last maturity: forwards reach maturity + the longest index tenor
+    horizon = math.ceil(((last - as_of).days if last else 0) / 365.25) + 12
+    fixings_table = _read(snap, "index_fixings")
+    fixings = Fixings.from_table(fixings_table) if fixings_table is not None else Fixings.empty()
+
+    def fixing(code: str, day: dt.date) -> float | None:
+        hit = fixings.latest(code, day)
+        return None if hit is None else hit[1]
+
     pricer = QuantLibPricer(
         as_of,
         discount_curves=discount,
         projection_curves=projection,
         index_tenors=tenors,
         scenarios=scenarios,
+        fixings=fixing,
         horizon_years=max(horizon, 2),
     )
     setup = time.perf_counter() - t_setup
@@ -244,14 +288,29 @@ def _quantlib_sample(
                 reason = str(err).split(": ", 1)[-1]
                 skipped[reason] = skipped.get(reason, 0) + 1
                 continue
+            except RuntimeError as err:  # QuantLib refused the row: counted, not priced
+                reason = f"QuantLib error: {err}"
+                skipped[reason] = skipped.get(reason, 0) + 1
+                continue
             rows.append(row)
         if len(rows) >= sample:
             break
 
+    priced = []
+    by_type: dict[str, list[float]] = {}
     t0 = time.perf_counter()
-    priced = [pricer.price(row) for row in rows]
+    for row in rows:
+        t1 = time.perf_counter()
+        priced.append(pricer.price(row))
+        by_type.setdefault(str(row.get("rate_type")), []).append(time.perf_counter() - t1)
     wall = time.perf_counter() - t0
     return {
+        "ids": [p.position_id for p in priced],
+        "by_rate_type": {
+            k: {"contracts": len(v), "seconds": sum(v), "contracts_per_second": len(v) / sum(v) if sum(v) else None}
+            for k, v in sorted(by_type.items())
+        },
+        "paths": {path: sum(1 for p in priced if p.path == path) for path in ("leg", "coupons")},
         "setup_seconds": setup,
         "wall_seconds": wall,
         "contracts": len(priced),
@@ -270,8 +329,9 @@ def _arr(values: list[str]) -> Any:
     return pa.array(values, pa.string())
 
 
-def _agreement(results: Path, npv: dict[str, dict[str, float]]) -> dict[str, Any]:
-    """Largest relative PV difference engine vs QuantLib on the sample, per scenario column."""
+def _agreement(results: Path, npv: dict[str, dict[str, float]], tolerance: float = 1e-9) -> dict[str, Any]:
+    """Engine vs QuantLib on the sample: largest relative PV difference per scenario column, and
+    the contracts whose PV under some scenario differs by more than ``tolerance``."""
     import pyarrow.compute as pc
 
     res = _read(results, "contract_results")
@@ -280,27 +340,37 @@ def _agreement(results: Path, npv: dict[str, dict[str, float]]) -> dict[str, Any
     sub = res.filter(pc.is_in(res.column("position_id"), value_set=_arr(list(npv))))
     cols = {"base": "pv", **{s: f"pv_{s}" for s in next(iter(npv.values())) if s != "base"}}
     ids = sub.column("position_id").to_pylist()
-    out: dict[str, Any] = {}
+    worst: dict[str, float] = {}
+    differing: dict[str, float] = {}
     for scen, col in cols.items():
         if col not in sub.column_names:
             continue
-        worst = 0.0
+        worst[scen] = 0.0
         for pid, v in zip(ids, sub.column(col).to_pylist(), strict=True):
             q = npv[pid].get(scen)
             if v is None or q is None or q == 0.0:
                 continue
-            worst = max(worst, abs(v - q) / abs(q))
-        out[scen] = worst
+            rel = abs(v - q) / abs(q)
+            worst[scen] = max(worst[scen], rel)
+            if rel > tolerance:
+                differing[pid] = max(differing.get(pid, 0.0), rel)
+    duration = 0.0
     if "effective_duration" in sub.column_names:
-        worst = 0.0
         for pid, d in zip(ids, sub.column("effective_duration").to_pylist(), strict=True):
             n = npv[pid]
             if d is None or "bump_down_1bp" not in n or n["base"] == 0.0:
                 continue
             q = (n["bump_down_1bp"] - n["bump_up_1bp"]) / (2e-4 * n["base"])
-            worst = max(worst, abs(d - q) / max(abs(q), 1e-6))
-        out["effective_duration"] = worst
-    return out
+            duration = max(duration, abs(d - q) / max(abs(q), 1e-6))
+    top = sorted(differing.items(), key=lambda kv: -kv[1])[:10]
+    return {
+        "compared": len(ids),
+        "max_relative_pv_difference": worst,
+        "max_relative_duration_difference": duration,
+        "tolerance": tolerance,
+        "contracts_differing": len(differing),
+        "largest_differences": [{"position_id": k, "relative_difference": v} for k, v in top],
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -367,7 +437,7 @@ def run_benchmark(
             snap = Path(snapshot)
             config_text = str(config) if config else None
             figures["snapshot"] = str(snap.resolve())
-        _warmup_snapshot(str(snap), str(root / "warmup" / "snapshot"), WARMUP_CONTRACTS)
+        _subset_snapshot(str(snap), str(root / "warmup" / "snapshot"), first=WARMUP_CONTRACTS)
         results = root / "results"
         with console.status("engine run (read Parquet -> write results)"):
             eng = _in_child(_engine, str(snap), str(results), as_of, config_text, str(root / "warmup" / "snapshot"))
@@ -381,8 +451,18 @@ def run_benchmark(
             with console.status(f"QuantLib on a sample of {quantlib_sample:,} contracts"):
                 qlr = _quantlib_sample(snap, results, config_text, as_of, quantlib_sample, seed)
             npv = qlr.pop("npv")
+            ids = qlr.pop("ids")
             qlr["contracts_per_second"] = qlr["contracts"] / qlr["wall_seconds"] if qlr["wall_seconds"] else None
-            qlr["max_relative_pv_difference"] = _agreement(results, npv)
+            if ids:
+                with console.status("engine kernel on the same sample"):
+                    _subset_snapshot(str(snap), str(root / "sample" / "snapshot"), ids=ids)
+                    same = _engine_on_sample(root / "sample" / "snapshot", as_of, config_text)
+                figures["engine_on_quantlib_sample"] = same
+                if qlr["contracts_per_second"]:
+                    figures["same_sample_speedup_vs_quantlib"] = (
+                        same["contracts_per_second"] / qlr["contracts_per_second"]
+                    )
+            qlr["agreement"] = _agreement(results, npv)
             figures["quantlib"] = qlr
             if qlr["contracts_per_second"]:
                 figures["speedup_vs_quantlib"] = eng["contracts_per_second"] / qlr["contracts_per_second"]
@@ -458,14 +538,31 @@ def _table(f: dict[str, Any]) -> Table:
         t.add_row("QuantLib sample (contracts)", _fmt(q["contracts"], ","))
         t.add_row("QuantLib wall: flows + 9 NPVs per contract (s)", _fmt(q["wall_seconds"], ".2f"))
         t.add_row("QuantLib contracts/s", _fmt(q["contracts_per_second"], ",.0f"))
+        for rate_type, item in q.get("by_rate_type", {}).items():
+            t.add_row(
+                f"  {rate_type}: {item['contracts']:,} contracts, contracts/s",
+                _fmt(item["contracts_per_second"], ",.0f"),
+            )
         t.add_row("engine (end to end) / QuantLib contracts per second", _fmt(f.get("speedup_vs_quantlib"), ",.0f"))
         t.add_row("engine (kernel stage) / QuantLib", _fmt(f.get("kernel_speedup_vs_quantlib"), ",.0f"))
-        agree = dict(q.get("max_relative_pv_difference", {}))
-        duration = agree.pop("effective_duration", None)
+        agree = q.get("agreement", {})
         if agree:
-            t.add_row("engine vs QuantLib: max rel. PV difference (9 curves)", _fmt(max(agree.values()), ".1e"))
-        if duration is not None:
-            t.add_row("engine vs QuantLib: max rel. duration difference", _fmt(duration, ".1e"))
+            t.add_row(
+                "engine vs QuantLib: max rel. PV difference (9 curves)",
+                _fmt(max(agree["max_relative_pv_difference"].values(), default=None), ".1e"),
+            )
+            t.add_row(
+                "engine vs QuantLib: max rel. duration difference",
+                _fmt(agree["max_relative_duration_difference"], ".1e"),
+            )
+            t.add_row(
+                f"contracts differing by more than {agree['tolerance']:g}",
+                f"{agree['contracts_differing']:,} of {agree['compared']:,}",
+            )
+        same = f.get("engine_on_quantlib_sample")
+        if same:
+            t.add_row("engine kernel on the same sample: contracts/s", _fmt(same["contracts_per_second"], ",.0f"))
+            t.add_row("same sample: engine kernel / QuantLib", _fmt(f.get("same_sample_speedup_vs_quantlib"), ",.0f"))
     else:
         t.add_row("QuantLib", "not installed" if q is None and "quantlib" in f else "skipped")
     for key, item in f["targets"].items():

@@ -55,6 +55,7 @@ def kernel_flows(arrays: ContractArrays, params: KernelParams, i: int, scenario:
     ccy = int(arrays.ci[i, K.I_CCY])
     n = walk_contract(
         i, arrays.ci, arrays.cf, params.as_of_day, params.shocks[scenario, ccy], params.c_off, params.c_t, params.c_z,
+        params.df_tab, params.curve_ccy, scenario,
         params.cal_first, params.cal_next, params.cal_prev,
         arrays.schedule.offsets, arrays.schedule.dates, arrays.schedule.a, arrays.schedule.b,
         arrays.steps.offsets, arrays.steps.dates, arrays.steps.a, arrays.steps.b,

@@ -80,5 +80,7 @@ def prepare_book(
         positions, ctx, cash_flow_schedule=cash_flow_schedule, rate_schedule=rate_schedule
     )
     buckets = build_bucket_sets(as_of, config.bucket_sets)
-    params = KernelParams.build(ctx, buckets, config.engine.ladder_scenarios, to_day(as_of))
+    params = KernelParams.build(
+        ctx, buckets, config.engine.ladder_scenarios, to_day(as_of), horizon_days=arrays.horizon_days(to_day(as_of))
+    )
     return PreparedBook(ctx, arrays, buckets, params)

@@ -61,6 +61,7 @@ class MarketContext:
     c_off: IntArray
     c_t: FloatArray
     c_z: FloatArray
+    curve_ccy: IntArray  # currency index of each packed curve (-1: not a currency of the book)
     discount_curve: Mapping[str, int]
     projection_curve: Mapping[str, int]
     index_tenor: Mapping[str, tuple[int, int]]
@@ -330,6 +331,9 @@ def build_market_context(
         c_off=c_off,
         c_t=c_t,
         c_z=c_z,
+        curve_ccy=np.array(
+            [list(currencies).index(c.currency) if c.currency in currencies else -1 for c in curve_list], np.int64
+        ),
         discount_curve=disc,
         projection_curve=proj,
         index_tenor=tenors,
@@ -387,6 +391,18 @@ class ContractArrays:
     @property
     def n(self) -> int:
         return int(self.ci.shape[0])
+
+    def horizon_days(self, as_of_day: int) -> int:
+        """Days from as-of to the latest maturity plus the longest index tenor (DF table size)."""
+        mat = self.ci[:, K.I_MAT]
+        dated = mat[mat != NO_DATE]
+        last = int(dated.max()) - as_of_day if dated.size else 0
+        u = self.ci[:, K.I_IDX_U]
+        n = self.ci[:, K.I_IDX_N]
+        tenor = np.where(u == K.UNIT_Y, 366 * n, np.where(u == K.UNIT_M, 31 * n, np.where(u == K.UNIT_W, 7 * n, n)))
+        floating = self.ci[:, K.I_FLOATING] != 0
+        longest = int(tenor[floating].max()) if floating.any() else 0
+        return min(max(last, 0) + longest + 7, 60 * 366)
 
     def partition(self, lo: int, hi: int) -> ContractArrays:
         return ContractArrays(

@@ -102,7 +102,7 @@ F_BAL, F_OVERDUE, F_ACCRUED, F_RATE, F_MULT, F_SPREAD, F_CAP, F_FLOOR = range(8)
 F_PCAP, F_PFLOOR, F_REV, F_INSTALLMENT, F_INIT_EXCH, F_FIXING = range(8, 14)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _freq_per_year(n: int, u: int) -> float:
     if u == UNIT_M:
         return 12.0 / n
@@ -115,7 +115,7 @@ def _freq_per_year(n: int, u: int) -> float:
     return 1.0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def regular_period_fraction(dc: int, n: int, u: int) -> float:
     """Day-count fraction of one regular period of tenor (n, u): the annuity's periodic-rate factor.
 
@@ -137,11 +137,31 @@ def regular_period_fraction(dc: int, n: int, u: int) -> float:
     return days / 365.0
 
 
-@njit(cache=True)
+def _month_starts(first_year: int, last_year: int) -> np.ndarray:
+    """Day numbers of the first day of every month from ``first_year`` to ``last_year`` + 1."""
+    years = np.arange(first_year, last_year + 2)
+    months = np.array(
+        [f"{y:04d}-{m:02d}-01" for y in years for m in range(1, 13)], dtype="datetime64[D]"
+    ).astype(np.int64)
+    return months
+
+
+_MS_FIRST_YEAR = 1900
+_MONTH_STARTS = _month_starts(_MS_FIRST_YEAR, 2300)  # frozen into the compiled kernel
+
+
+@njit(cache=True, inline="always")
 def _shift(y: int, m: int, d: int, me: bool, k: int) -> int:
     """Day number of the date (y, m, d) plus ``k`` months: day clipped to the month's length, or the
-    month end when ``me`` (end-of-month rule on a month-end anchor). Same as ``add_months``."""
+    month end when ``me`` (end-of-month rule on a month-end anchor). Same as ``add_months``; a
+    table of month starts replaces the calendar arithmetic inside the years it covers."""
     total = y * 12 + (m - 1) + k
+    j = total - _MS_FIRST_YEAR * 12
+    if 0 <= j < _MONTH_STARTS.shape[0] - 1:
+        start = _MONTH_STARTS[j]
+        dim = _MONTH_STARTS[j + 1] - start
+        dd = dim if (me or d > dim) else d
+        return start + dd - 1
     y2 = total // 12
     m2 = total - y2 * 12 + 1
     dim = days_in_month(y2, m2)
@@ -243,16 +263,16 @@ def _roll(
     return cnt, prev
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _adjust(d: int, bdc: int, cal: int, cal_first: int, cal_next: np.ndarray, cal_prev: np.ndarray) -> int:
     if bdc == 0 or cal < 0:
         return d
     return adjust_day(d, bdc, cal_first, cal_next[cal], cal_prev[cal])
 
 
-@njit(cache=True)
-def _curve_df(c_off, c_t, c_z, curve: int, shock: np.ndarray, t: float) -> float:
-    z = zero_rate_packed(c_off, c_t, c_z, curve, t)
+@njit(cache=True, inline="always")
+def _shocked_df(z: float, t: float, shock: np.ndarray) -> float:
+    """``exp(-max(floor, z + dz(t)) t)`` with ``dz = parallel + short e + long (1 - e)``, ``e = exp(-t/x)``."""
     dz = shock[0]
     if shock[1] != 0.0 or shock[2] != 0.0:
         e = math.exp(-t / shock[3])
@@ -263,28 +283,42 @@ def _curve_df(c_off, c_t, c_z, curve: int, shock: np.ndarray, t: float) -> float
     return math.exp(-zz * t)
 
 
-@njit(cache=True)
-def _project_index(
-    f: int, as_of: int, dc: int, idx_n: int, idx_u: int, proj: int, c_off, c_t, c_z, shock, mat: int
-) -> float:
-    """Simple forward rate of the index over [f, f + index tenor] on the (shocked) projection curve."""
-    if f < as_of:
-        f = as_of
-    e = add_tenor(f, idx_n, idx_u, False)
-    if e <= f:
-        e = f + 1
-    df1 = _curve_df(c_off, c_t, c_z, proj, shock, (f - as_of) / 365.0)
-    df2 = _curve_df(c_off, c_t, c_z, proj, shock, (e - as_of) / 365.0)
-    tau = year_fraction(dc, f, e, f, e, _freq_per_year(idx_n, idx_u), mat)
-    return (df1 / df2 - 1.0) / tau
+@njit(cache=True, inline="always")
+def _curve_df(c_off, c_t, c_z, curve: int, shock: np.ndarray, t: float) -> float:
+    return _shocked_df(zero_rate_packed(c_off, c_t, c_z, curve, t), t, shock)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
+def build_df_table(c_off, c_t, c_z, curve_ccy, shocks, n_days):
+    """Discount factors of every curve under every scenario for the days 0..n_days-1 after as-of.
+
+    ``tab[c, d, s] = DF`` of curve ``c`` under the shock of scenario ``s`` for the curve's currency
+    at ``t = d / 365``: the kernel looks discount factors up instead of evaluating an exponential
+    per flow and scenario (identical values: the same function computes both). The scenarios of
+    a day are adjacent in memory, so the per-scenario walks of a contract hit the same cache lines.
+    """
+    n_curves = c_off.shape[0] - 1
+    n_scen = shocks.shape[0]
+    tab = np.empty((n_curves, n_days, n_scen), np.float64)
+    none = np.zeros(5, np.float64)
+    none[3] = 4.0
+    none[4] = np.nan
+    for c in range(n_curves):
+        cc = curve_ccy[c]
+        for d in range(n_days):
+            t = d / 365.0
+            z = zero_rate_packed(c_off, c_t, c_z, c, t)
+            for s in range(n_scen):
+                tab[c, d, s] = _shocked_df(z, t, shocks[s, cc] if cc >= 0 else none)
+    return tab
+
+
+@njit(cache=True, inline="always")
 def _yf(dc: int, a: int, b: int, ref_s: int, ref_e: int, freq: float, mat: int) -> float:
     return year_fraction(dc, a, b, ref_s, ref_e, freq, mat)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _annuity_payment(b: float, ip: float, n_rem: int) -> float:
     """Level instalment ``b i / (1 - (1 + i)^-n)`` (``b / n`` at i = 0), cancellation-free."""
     if abs(ip) < 1e-15:
@@ -292,7 +326,7 @@ def _annuity_payment(b: float, ip: float, n_rem: int) -> float:
     return b * ip / (-math.expm1(-n_rem * math.log1p(ip)))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _icma_ref_start(end: int, grid_prev: int, n: int, u: int, eom: bool) -> int:
     """Start of the ICMA reference period ending at ``end``: the roll-grid predecessor when ``end``
     is on the grid, else ``end - tenor`` (month tenors) or ``end - 1Y`` (day/week/T tenors)."""
@@ -311,7 +345,7 @@ def build_events(
     step_off, step_date, step_rate, step_spread,
     prof_off, prof_n, prof_u, prof_share,
     buf_i, buf_ig, buf_p, buf_pg, buf_r, buf_s, buf_sk, ev_day, ev_flag, ev_aux, ev_pa,
-    ev_tau, ev_pay, ev_tadv,
+    ev_tau, ev_pay, ev_tadv, ev_f, ev_fe, ev_ftau,
     fl_day, fl_amt, fl_kind, fl_dir,
 ):  # fmt: skip
     """The scenario-independent part of a contract's projection: its event schedule.
@@ -383,6 +417,8 @@ def build_events(
     is_sched = amort == AM_SCHEDULE
     # ---- principal dates -----------------------------------------------------------------
     npr = 0
+    same_roll = False
+    p_prev = NO_DATE
     if is_sched:
         for k in range(sched_off[i], sched_off[i + 1]):
             if sched_date[k] > as_of and sched_prin[k] != 0.0:
@@ -394,7 +430,9 @@ def build_events(
     if is_sched:
         pass
     elif amort == AM_ANNUITY or amort == AM_AFP or amort == AM_LINEAR:
-        npr, _unused = _roll(buf_p, buf_pg, ci[i, I_NEXT_PRIN], mat, lower, ci[i, I_PF_N], ci[i, I_PF_U], eom)
+        npr, p_prev = _roll(buf_p, buf_pg, ci[i, I_NEXT_PRIN], mat, lower, ci[i, I_PF_N], ci[i, I_PF_U], eom)
+        same_roll = ci[i, I_PF_N] == ci[i, I_IF_N] and ci[i, I_PF_U] == ci[i, I_IF_U]
+        same_roll = same_roll and ci[i, I_NEXT_PRIN] == ci[i, I_NEXT_INT]
     else:
         buf_p[0] = mat
         npr = 1
@@ -425,6 +463,12 @@ def build_events(
                 pf_u = ci[i, I_PF_U]
                 if pf_u >= 0 and pf_u != UNIT_T and pf_n > 0:
                     roll_prev = add_tenor(buf_i[0], -pf_n, pf_u, eom)
+        elif same_roll:  # interest on the principal dates (the usual instalment loan): roll once
+            for k in range(npr):
+                buf_i[k] = buf_p[k]
+                buf_ig[k] = int(buf_pg[k])
+            ni = npr
+            roll_prev = p_prev
         else:
             ni, roll_prev = _roll(buf_i, buf_ig, ci[i, I_NEXT_INT], mat, lower, if_n, if_u, eom)
         if fwd:
@@ -582,6 +626,7 @@ def build_events(
         tau_reg = regular_period_fraction(dc, ci[i, I_PF_N], ci[i, I_PF_U])
 
     # ---- accrual fractions and pay days per event (independent of the rates) ---------------
+    adjusting = not is_sched and bdc != 0 and cal >= 0
     icma = dc == DC_ACT_ACT_ICMA
     advance = ci[i, I_ADVANCE] != 0
     prev = ps
@@ -603,7 +648,7 @@ def build_events(
             prev = d
         ev_tau[e] = tau
         pay = d
-        if not is_sched:
+        if adjusting:  # (a call with array arguments costs refcounting: only when needed)
             pay = _adjust(d, bdc, cal, cal_first, cal_next, cal_prev)
         if pay <= as_of:
             pay = as_of + 1
@@ -618,6 +663,17 @@ def build_events(
                     ref_s = _icma_ref_start(nxt, buf_ig[inext], if_n, if_u, eom)
                 tadv = _yf(dc, d, nxt, ref_s, nxt, freq, mat)
         ev_tadv[e] = tadv
+        if (flag & EV_RESET) != 0:
+            # the index forward's period [f, f + index tenor] and its fraction: scenario-independent
+            f = d - ci[i, I_LAG]
+            if f < as_of:
+                f = as_of
+            fe = add_tenor(f, ci[i, I_IDX_N], ci[i, I_IDX_U], False)
+            if fe <= f:
+                fe = f + 1
+            ev_f[e] = f
+            ev_fe[e] = fe
+            ev_ftau[e] = year_fraction(dc, f, fe, f, fe, _freq_per_year(ci[i, I_IDX_N], ci[i, I_IDX_U]), mat)
     if advance and accrues and fwd and ni > 0:
         # forward-starting in-advance product: first period's interest at its start (rate known)
         d0 = buf_i[0]
@@ -642,24 +698,30 @@ def build_events(
 
 @njit(cache=True)
 def walk_events(
-    i, ci, cf, as_of, shock, c_off, c_t, c_z, step_date, step_rate, step_spread,
-    buf_s, buf_sk, ev_day, ev_flag, ev_aux, ev_pa, ev_tau, ev_pay, ev_tadv,
+    i, ci, cf, as_of, shock, c_off, c_t, c_z, df_tab, curve_ccy, scen, step_date, step_rate, step_spread,
+    buf_s, buf_sk, ev_day, ev_flag, ev_aux, ev_pa, ev_tau, ev_pay, ev_tadv, ev_f, ev_fe, ev_ftau,
     ne, nfl0, n_prin_total, last_prin, extra, tau_reg, acc0, ns, is_sched,
-    fl_day, fl_amt, fl_kind, fl_dir, fl_ev,
+    fl_day, fl_amt, fl_kind, fl_dir, fl_ev, pv_only, disc,
 ):  # fmt: skip
     """Walk the events of contract ``i`` under one curve shock and append its rate-dependent flows.
 
     The ``fl_*`` buffers already hold ``nfl0`` flows from :func:`build_events`; returns the new
-    count. ``fl_ev[k]`` is the event of flow ``k`` (-1 for flows not tied to an event).
+    count and the PV of the walked flows. ``fl_ev[k]`` is the event of flow ``k`` (-1 for flows not
+    tied to an event). With ``pv_only`` nothing is written: the flows are discounted on the fly on
+    curve ``disc`` (the scenario walks of a floating contract, which feed no ladder).
     """
     for k in range(nfl0):
         fl_ev[k] = -1
     nfl = nfl0
+    pv = 0.0
+    ccy = ci[i, I_CCY]
+    n_tab = df_tab.shape[1]
+    proj = ci[i, I_PROJ]
+    disc_ok = curve_ccy[disc] == ccy
+    proj_ok = proj >= 0 and curve_ccy[proj] == ccy
     sgn = ci[i, I_SIDE]
     rt = ci[i, I_RT]
-    dc = ci[i, I_DC]
     amort = ci[i, I_AMORT]
-    mat = ci[i, I_MAT]
     accrues = rt != RT_NIB and ci[i, I_NON_ACCRUAL] == 0
     emit_principal = ci[i, I_NX] != 0
     io_end = ci[i, I_IO_END]
@@ -686,6 +748,7 @@ def walk_events(
     pfloor = cf[i, F_PFLOOR]
     installment = cf[i, F_INSTALLMENT]
     n_seen = 0
+    pmt = math.nan  # current annuity instalment (NaN: to be derived)
     for e in range(ne):
         d = ev_day[e]
         flag = ev_flag[e]
@@ -693,12 +756,19 @@ def walk_events(
         pay = ev_pay[e]
         if (flag & EV_INT) != 0 and accrues:
             if acc != 0.0:
-                fl_day[nfl] = pay
-                fl_amt[nfl] = acc
-                fl_kind[nfl] = KIND_INTEREST
-                fl_dir[nfl] = sgn
-                fl_ev[nfl] = e
-                nfl += 1
+                if pv_only:
+                    off = pay - as_of
+                    if off < n_tab and disc_ok:
+                        pv += sgn * acc * df_tab[disc, off, scen]
+                    else:
+                        pv += sgn * acc * _curve_df(c_off, c_t, c_z, disc, shock, off / 365.0)
+                else:
+                    fl_day[nfl] = pay
+                    fl_amt[nfl] = acc
+                    fl_kind[nfl] = KIND_INTEREST
+                    fl_dir[nfl] = sgn
+                    fl_ev[nfl] = e
+                    nfl += 1
             acc = 0.0
         if (flag & EV_PRIN) != 0:
             amt = 0.0
@@ -720,8 +790,12 @@ def walk_events(
                     if amt < 0.0:
                         amt = 0.0
                 elif amort == AM_ANNUITY:
+                    # the instalment re-derived from (B, r, n) is the same until the rate changes:
+                    # compute it when the rate has changed (or first), keep it otherwise
                     ip = r * tau_reg
-                    amt = _annuity_payment(b, ip, n_rem) - b * ip
+                    if pmt != pmt:
+                        pmt = _annuity_payment(b, ip, n_rem)
+                    amt = pmt - b * ip
                 else:
                     amt = b
             if io_end == NO_DATE or d > io_end:
@@ -731,14 +805,23 @@ def walk_events(
             if amt < 0.0:
                 amt = 0.0
             if amt != 0.0 and emit_principal:
-                fl_day[nfl] = pay
-                fl_amt[nfl] = amt
-                fl_kind[nfl] = KIND_PRINCIPAL
-                fl_dir[nfl] = sgn
-                fl_ev[nfl] = e
-                nfl += 1
+                if pv_only:
+                    off = pay - as_of
+                    if off < n_tab and disc_ok:
+                        pv += sgn * amt * df_tab[disc, off, scen]
+                    else:
+                        pv += sgn * amt * _curve_df(c_off, c_t, c_z, disc, shock, off / 365.0)
+                else:
+                    fl_day[nfl] = pay
+                    fl_amt[nfl] = amt
+                    fl_kind[nfl] = KIND_PRINCIPAL
+                    fl_dir[nfl] = sgn
+                    fl_ev[nfl] = e
+                    nfl += 1
             b -= amt
         # rate changes from this date: steps first, then a reset or the hybrid reversion
+        if (flag & (EV_STEP | EV_RESET | EV_REVERT)) != 0:
+            pmt = math.nan
         if (flag & EV_STEP) != 0:
             k0 = ev_aux[e]
             for kk in range(k0, ns):
@@ -756,9 +839,15 @@ def walk_events(
             if f <= as_of and cf[i, F_FIXING] == cf[i, F_FIXING]:
                 idx = cf[i, F_FIXING]
             else:
-                idx = _project_index(
-                    f, as_of, dc, ci[i, I_IDX_N], ci[i, I_IDX_U], ci[i, I_PROJ], c_off, c_t, c_z, shock, mat
-                )
+                o1 = ev_f[e] - as_of
+                o2 = ev_fe[e] - as_of
+                if o2 < n_tab and proj_ok:
+                    df1 = df_tab[proj, o1, scen]
+                    df2 = df_tab[proj, o2, scen]
+                else:
+                    df1 = _curve_df(c_off, c_t, c_z, proj, shock, o1 / 365.0)
+                    df2 = _curve_df(c_off, c_t, c_z, proj, shock, o2 / 365.0)
+                idx = (df1 / df2 - 1.0) / ev_ftau[e]
             new = mult * idx + spread
             if floor == floor and new < floor:
                 new = floor
@@ -775,18 +864,25 @@ def walk_events(
                 r = rv
         # interest in advance: the coming period's interest is paid at its start
         if ev_tadv[e] != 0.0:
-            fl_day[nfl] = pay
-            fl_amt[nfl] = b * r * ev_tadv[e]
-            fl_kind[nfl] = KIND_INTEREST
-            fl_dir[nfl] = sgn
-            fl_ev[nfl] = e
-            nfl += 1
-    return nfl
+            if pv_only:
+                off = pay - as_of
+                if off < n_tab and disc_ok:
+                    pv += sgn * (b * r * ev_tadv[e]) * df_tab[disc, off, scen]
+                else:
+                    pv += sgn * (b * r * ev_tadv[e]) * _curve_df(c_off, c_t, c_z, disc, shock, off / 365.0)
+            else:
+                fl_day[nfl] = pay
+                fl_amt[nfl] = b * r * ev_tadv[e]
+                fl_kind[nfl] = KIND_INTEREST
+                fl_dir[nfl] = sgn
+                fl_ev[nfl] = e
+                nfl += 1
+    return nfl, pv
 
 
 @njit(cache=True, nogil=True)
 def run_partition_kernel(
-    ci, cf, as_of, shocks, ladder_slot, c_off, c_t, c_z,
+    ci, cf, as_of, shocks, ladder_slot, c_off, c_t, c_z, df_tab, curve_ccy,
     cal_first, cal_next, cal_prev,
     sched_off, sched_date, sched_prin, sched_int,
     step_off, step_date, step_rate, step_spread,
@@ -819,20 +915,18 @@ def run_partition_kernel(
     ev_tau = np.zeros(4 * m, np.float64)
     ev_pay = np.zeros(4 * m, np.int64)
     ev_tadv = np.zeros(4 * m, np.float64)
-    ev_z = np.zeros(4 * m, np.float64)
+    ev_f = np.zeros(4 * m, np.int64)
+    ev_fe = np.zeros(4 * m, np.int64)
+    ev_ftau = np.ones(4 * m, np.float64)
     fl_day = np.empty(8 * m, np.int64)
     fl_amt = np.empty(8 * m, np.float64)
     fl_kind = np.empty(8 * m, np.int64)
     fl_dir = np.empty(8 * m, np.int64)
     fl_ev = np.empty(8 * m, np.int64)
-    fl_t = np.empty(8 * m, np.float64)
-    fl_z = np.empty(8 * m, np.float64)
-    fl_ex = np.empty(8 * m, np.float64)
-    shock_curved = np.zeros(n_scen, np.bool_)
-    for s in range(n_scen):
-        for c in range(shocks.shape[1]):
-            if shocks[s, c, 1] != 0.0 or shocks[s, c, 2] != 0.0:
-                shock_curved[s] = True
+    pt_day = np.empty(8 * m, np.int64)
+    pt_amt = np.empty(8 * m, np.float64)
+    npt = 0
+    n_tab = df_tab.shape[1]
     for i in range(n):
         cat = ci[i, I_CAT]
         g = ci[i, I_GROUP]
@@ -871,45 +965,59 @@ def run_partition_kernel(
             step_off, step_date, step_rate, step_spread,
             prof_off, prof_n, prof_u, prof_share,
             buf_i, buf_ig, buf_p, buf_pg, buf_r, buf_s, buf_sk, ev_day, ev_flag, ev_aux, ev_pa,
-            ev_tau, ev_pay, ev_tadv,
+            ev_tau, ev_pay, ev_tadv, ev_f, ev_fe, ev_ftau,
             fl_day, fl_amt, fl_kind, fl_dir,
         )  # fmt: skip
-        for e in range(ne):
-            ev_z[e] = zero_rate_packed(c_off, c_t, c_z, disc, (ev_pay[e] - as_of) / 365.0)
+        disc_in_tab = curve_ccy[disc] == ccy
         nfl = 0
+        npt = 0
         for s in range(n_scen):
-            if s == 0 or floating:
-                nfl = walk_events(
-                    i, ci, cf, as_of, shocks[s, ccy], c_off, c_t, c_z, step_date, step_rate, step_spread,
-                    buf_s, buf_sk, ev_day, ev_flag, ev_aux, ev_pa, ev_tau, ev_pay, ev_tadv,
+            if floating and s > 0 and ladder_slot[s] < 0:
+                # a scenario walk that feeds no ladder: discount on the fly, no flow buffers
+                total = sgn * od
+                for k in range(nfl0):
+                    off = fl_day[k] - as_of
+                    if off < n_tab and disc_in_tab:
+                        total += fl_dir[k] * fl_amt[k] * df_tab[disc, off, s]
+                    else:
+                        total += fl_dir[k] * fl_amt[k] * _curve_df(c_off, c_t, c_z, disc, shocks[s, ccy], off / 365.0)
+                _n, pv_walk = walk_events(
+                    i, ci, cf, as_of, shocks[s, ccy], c_off, c_t, c_z, df_tab, curve_ccy, s,
+                    step_date, step_rate, step_spread,
+                    buf_s, buf_sk, ev_day, ev_flag, ev_aux, ev_pa, ev_tau, ev_pay, ev_tadv, ev_f, ev_fe, ev_ftau,
                     ne, nfl0, n_prin_total, last_prin, extra, tau_reg, acc0, ns, is_sched,
-                    fl_day, fl_amt, fl_kind, fl_dir, fl_ev,
+                    fl_day, fl_amt, fl_kind, fl_dir, fl_ev, True, disc,
                 )  # fmt: skip
+                pv[i, s] = total + pv_walk
+                continue
+            if s == 0 or floating:
+                nfl, _pv = walk_events(
+                    i, ci, cf, as_of, shocks[s, ccy], c_off, c_t, c_z, df_tab, curve_ccy, s,
+                    step_date, step_rate, step_spread,
+                    buf_s, buf_sk, ev_day, ev_flag, ev_aux, ev_pa, ev_tau, ev_pay, ev_tadv, ev_f, ev_fe, ev_ftau,
+                    ne, nfl0, n_prin_total, last_prin, extra, tau_reg, acc0, ns, is_sched,
+                    fl_day, fl_amt, fl_kind, fl_dir, fl_ev, False, disc,
+                )  # fmt: skip
+                # discount points: the signed net amount per pay day (same-day flows are adjacent)
+                npt = 0
                 for k in range(nfl):
-                    t = (fl_day[k] - as_of) / 365.0
-                    fl_t[k] = t
-                    e = fl_ev[k]
-                    fl_z[k] = ev_z[e] if e >= 0 else zero_rate_packed(c_off, c_t, c_z, disc, t)
-                    fl_ex[k] = math.exp(-t / 4.0)
+                    amt = fl_dir[k] * fl_amt[k]
+                    if npt > 0 and pt_day[npt - 1] == fl_day[k]:
+                        pt_amt[npt - 1] += amt
+                        continue
+                    pt_day[npt] = fl_day[k]
+                    pt_amt[npt] = amt
+                    npt += 1
                 if s == 0:
                     stats[0] += nfl
             shock = shocks[s, ccy]
-            curved = shock[1] != 0.0 or shock[2] != 0.0
-            has_floor = shock[4] == shock[4]
             total = sgn * od
-            if shock[3] == 4.0 or not curved:
-                for k in range(nfl):
-                    zz = fl_z[k] + shock[0] + shock[1] * fl_ex[k] + shock[2] * (1.0 - fl_ex[k])
-                    if has_floor and zz < shock[4]:
-                        zz = shock[4]
-                    total += fl_dir[k] * fl_amt[k] * math.exp(-zz * fl_t[k])
-            else:
-                for k in range(nfl):
-                    ex = math.exp(-fl_t[k] / shock[3])
-                    zz = fl_z[k] + shock[0] + shock[1] * ex + shock[2] * (1.0 - ex)
-                    if has_floor and zz < shock[4]:
-                        zz = shock[4]
-                    total += fl_dir[k] * fl_amt[k] * math.exp(-zz * fl_t[k])
+            for k in range(npt):
+                off = pt_day[k] - as_of
+                if off < n_tab and disc_in_tab:
+                    total += pt_amt[k] * df_tab[disc, off, s]
+                else:
+                    total += pt_amt[k] * _curve_df(c_off, c_t, c_z, disc, shock, off / 365.0)
             pv[i, s] = total
             slot = ladder_slot[s]
             if slot >= 0:
@@ -923,7 +1031,7 @@ def run_partition_kernel(
 
 @njit(cache=True)
 def walk_contract(
-    i, ci, cf, as_of, shock, c_off, c_t, c_z,
+    i, ci, cf, as_of, shock, c_off, c_t, c_z, df_tab, curve_ccy, scen,
     cal_first, cal_next, cal_prev,
     sched_off, sched_date, sched_prin, sched_int,
     step_off, step_date, step_rate, step_spread,
@@ -948,6 +1056,9 @@ def walk_contract(
     ev_tau = np.zeros(4 * m, np.float64)
     ev_pay = np.zeros(4 * m, np.int64)
     ev_tadv = np.zeros(4 * m, np.float64)
+    ev_f = np.zeros(4 * m, np.int64)
+    ev_fe = np.zeros(4 * m, np.int64)
+    ev_ftau = np.ones(4 * m, np.float64)
     fl_ev = np.empty(fl_day.shape[0], np.int64)
     ne, nfl0, n_prin_total, last_prin, extra, tau_reg, acc0, ns, is_sched = build_events(
         i, ci, cf, as_of,
@@ -956,12 +1067,13 @@ def walk_contract(
         step_off, step_date, step_rate, step_spread,
         prof_off, prof_n, prof_u, prof_share,
         buf_i, buf_ig, buf_p, buf_pg, buf_r, buf_s, buf_sk, ev_day, ev_flag, ev_aux, ev_pa,
-        ev_tau, ev_pay, ev_tadv,
+        ev_tau, ev_pay, ev_tadv, ev_f, ev_fe, ev_ftau,
         fl_day, fl_amt, fl_kind, fl_dir,
     )  # fmt: skip
-    return walk_events(
-        i, ci, cf, as_of, shock, c_off, c_t, c_z, step_date, step_rate, step_spread,
-        buf_s, buf_sk, ev_day, ev_flag, ev_aux, ev_pa, ev_tau, ev_pay, ev_tadv,
+    nfl, _pv = walk_events(
+        i, ci, cf, as_of, shock, c_off, c_t, c_z, df_tab, curve_ccy, scen, step_date, step_rate, step_spread,
+        buf_s, buf_sk, ev_day, ev_flag, ev_aux, ev_pa, ev_tau, ev_pay, ev_tadv, ev_f, ev_fe, ev_ftau,
         ne, nfl0, n_prin_total, last_prin, extra, tau_reg, acc0, ns, is_sched,
-        fl_day, fl_amt, fl_kind, fl_dir, fl_ev,
+        fl_day, fl_amt, fl_kind, fl_dir, fl_ev, False, ci[i, I_DISC],
     )  # fmt: skip
+    return nfl

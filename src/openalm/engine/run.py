@@ -20,7 +20,7 @@ import numpy.typing as npt
 
 from openalm.engine.buckets import BucketSets
 from openalm.engine.contracts import ContractArrays, MarketContext
-from openalm.engine.kernel import N_KINDS, run_partition_kernel
+from openalm.engine.kernel import N_KINDS, build_df_table, run_partition_kernel
 from openalm.errors import ConfigError
 
 __all__ = [
@@ -46,6 +46,8 @@ class KernelParams:
     c_off: npt.NDArray[np.int64]
     c_t: npt.NDArray[np.float64]
     c_z: npt.NDArray[np.float64]
+    curve_ccy: npt.NDArray[np.int64]
+    df_tab: npt.NDArray[np.float64]  # [curve, scenario, day] discount factors (see build_df_table)
     cal_first: int
     cal_next: npt.NDArray[np.int32]
     cal_prev: npt.NDArray[np.int32]
@@ -61,8 +63,15 @@ class KernelParams:
 
     @classmethod
     def build(
-        cls, ctx: MarketContext, buckets: BucketSets, ladder_scenarios: Sequence[str], as_of_day: int
+        cls,
+        ctx: MarketContext,
+        buckets: BucketSets,
+        ladder_scenarios: Sequence[str],
+        as_of_day: int,
+        horizon_days: int = 0,
     ) -> KernelParams:
+        """Run-wide kernel inputs; ``horizon_days`` sizes the discount-factor table (the longest
+        pay or fixing-end day of the book; later days are computed directly)."""
         unknown = [s for s in ladder_scenarios if s not in ctx.scenarios]
         if unknown:
             raise ConfigError(
@@ -80,6 +89,10 @@ class KernelParams:
             c_off=ctx.c_off,
             c_t=ctx.c_t,
             c_z=ctx.c_z,
+            curve_ccy=ctx.curve_ccy,
+            df_tab=build_df_table(
+                ctx.c_off, ctx.c_t, ctx.c_z, ctx.curve_ccy, ctx.shocks, max(int(horizon_days), 1) + 1
+            ),
             cal_first=ctx.cal_first,
             cal_next=ctx.cal_next,
             cal_prev=ctx.cal_prev,
@@ -137,7 +150,7 @@ def map_partition(index: int, part: ContractArrays, params: KernelParams) -> Par
     if n:
         run_partition_kernel(
             part.ci, part.cf, params.as_of_day, params.shocks, params.ladder_slot,
-            params.c_off, params.c_t, params.c_z,
+            params.c_off, params.c_t, params.c_z, params.df_tab, params.curve_ccy,
             params.cal_first, params.cal_next, params.cal_prev,
             part.schedule.offsets, part.schedule.dates, part.schedule.a, part.schedule.b,
             part.steps.offsets, part.steps.dates, part.steps.a, part.steps.b,

@@ -43,7 +43,7 @@ SHOCK_X = 3
 SHOCK_FLOOR = 4
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def zero_rate_packed(
     offsets: np.ndarray, times: np.ndarray, rates: np.ndarray, curve_idx: int, t: float
 ) -> float:

@@ -52,7 +52,7 @@ assembles the QuantLib equivalent of the engine's contractual projection (docs/d
   QuantLib checks dates, interest and PV *given those notionals*; the annuity formula itself is
   checked against hand-computed cases (``tests/unit/engine``).
 * **Principal** flows are ``ql.Redemption`` cash flows; a forward-starting row (``O > A``) draws
-  ``B`` at ``O`` (``ql.SimpleCashFlow``, kind ``drawdown``, opposite direction).
+  ``B`` at ``O`` (``ql.SimpleCashFlow``, kind ``drawdown``, opposite direction, not adjusted).
 * **Payment dates** are adjusted with the row's ``business_day_convention`` on a
   ``ql.BespokeCalendar`` holding exactly the engine's holidays and working weekends of
   ``holiday_calendar`` (only when a calendar is given, as the engine).
@@ -75,6 +75,7 @@ than a started discounted bill, periodic caps / floors, rate steps (``rate_sched
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import importlib
 import importlib.util
@@ -137,10 +138,26 @@ def _ql() -> Any:
     return _QL_MODULE
 
 
+_ORDINAL_1970 = dt.date(1970, 1, 1).toordinal()
+
+
 def ql_date(d: dt.date | int) -> Any:
     """QuantLib date of a :class:`datetime.date` or an engine day number."""
-    day = d if isinstance(d, int) else to_day(d)
+    day = d if isinstance(d, int) else d.toordinal() - _ORDINAL_1970
     return _ql().Date(int(day) + _QL_EPOCH)
+
+
+_DAILY_DATES: dict[tuple[int, int], Any] = {}
+
+
+def _daily_dates(first: int, n: int) -> Any:
+    """``ql.DateVector`` of the days ``first .. first + n - 1`` (shared by every daily-node curve)."""
+    key = (first, n)
+    if key not in _DAILY_DATES:
+        ql = _ql()
+        _DAILY_DATES.clear()
+        _DAILY_DATES[key] = ql.DateVector([ql.Date(first + k + _QL_EPOCH) for k in range(n)])
+    return _DAILY_DATES[key]
 
 
 def py_date(d: Any) -> dt.date:
@@ -247,7 +264,7 @@ def ql_daily_curve(curve: ZeroCurve, shock: Shock, horizon_days: int) -> Any:
     z = z + shock.parallel + shock.short * e + shock.long * (1.0 - e)
     if shock.floor is not None:
         z = np.maximum(shock.floor, z)
-    dates = [ql.Date(a + int(d) + _QL_EPOCH) for d in days]
+    dates = _daily_dates(a, len(days))
     return ql.ZeroCurve(dates, z.tolist(), ql.Actual365Fixed(), ql.NullCalendar(), ql.Linear(), ql.Continuous)
 
 
@@ -485,7 +502,10 @@ def _read_terms(row: Mapping[str, Any], as_of: dt.date) -> _Terms:
     )
     if amort != "bullet" and not _periodic(t.ptenor):
         raise unsupported("amortising row without a principal frequency")
-    if t.floating and accrues:
+    if t.floating:  # (a non-accruing floater still resets: its annuity instalment follows the rate)
+        averaging = _get(row, "rate_averaging") or "single_fixing"
+        if averaging != "single_fixing":
+            raise unsupported(f"rate_averaging {averaging!r}")
         t.code = _get(row, "rate_index")
         if t.code is None:
             raise unsupported("floating row without rate_index")
@@ -761,7 +781,7 @@ class QuantLibPricer:
         else:
             roll = self._roll(t, t.ptenor, t.panchor, None)
             prin_dates = [d for d in (py_date(x) for x in roll.dates()) if d > lower]
-        resets = self._resets(t) if t.floating and t.accrues else []
+        resets = self._resets(t) if t.floating else []
         coupon_starts = [d for d in dates[:-1] if d > A]
         simple = (
             t.accrues
@@ -781,7 +801,8 @@ class QuantLibPricer:
         )
         index = None
         curve_id = None
-        if t.floating and t.accrues:
+        rate_dependent = t.floating and t.amort in ("annuity", "annuity_fixed_payment")
+        if t.floating and (t.accrues or rate_dependent):
             index, curve_id = self._index(t)
         amortiser = _Amortiser(t, prin_dates)
         principal: list[tuple[dt.date, float]] = []
@@ -826,7 +847,7 @@ class QuantLibPricer:
         kinds: list[str] = []
         # amounts in the contract's own direction: the drawdown runs the other way (negative)
         if t.fwd:
-            flows.append(ql.SimpleCashFlow(-t.b0, cal.adjust(ql_date(t.orig), bdc)))
+            flows.append(ql.SimpleCashFlow(-t.b0, ql_date(t.orig)))  # as given (not adjusted), as the engine
             kinds.append("drawdown")
         for cf in interest:
             flows.append(cf)
@@ -835,7 +856,7 @@ class QuantLibPricer:
             if amt != 0.0:
                 flows.append(ql.Redemption(amt, cal.adjust(ql_date(d), bdc)))
                 kinds.append("principal")
-        rebuild = t.floating and t.accrues and t.amort in ("annuity", "annuity_fixed_payment")
+        rebuild = rate_dependent
         return QlContract(
             t.pid, t.ccy, t.direction, ql.Leg(flows), flows, kinds, t.overdue, index, curve_id, path, rebuild
         )
@@ -866,9 +887,11 @@ class QuantLibPricer:
         cal, bdc = self._payment(t)
         principal: list[tuple[dt.date, float]] = []
         interest: list[Any] = []
-        if not t.accrues:
+        rate_dependent = t.floating and t.amort in ("annuity", "annuity_fixed_payment")
+        if not t.accrues and not rate_dependent:
+            # no interest is paid, but an annuity's instalment keeps the contractual rate (engine)
             for d in prin_dates:
-                principal.append((d, amortiser.pay(d, 0.0)))
+                principal.append((d, amortiser.pay(d, t.rate)))
             return interest, principal
         if t.dc_code != "act_act_icma":  # only ICMA reads the reference period
             refs = list(itertools.pairwise(dates))
@@ -881,19 +904,28 @@ class QuantLibPricer:
             refs = [(_shift(t.mat, Tenor(1, TenorUnit.Y), -1, False), t.mat)]
         prin_set = set(prin_dates)
         cuts_all = sorted(prin_set | set(resets))
+        resets = sorted(resets)
+        memo: dict[dt.date, Any] = {}
+
+        def qd(d: dt.date) -> Any:  # each date converted once
+            got = memo.get(d)
+            if got is None:
+                got = memo[d] = ql_date(d)
+            return got
+
         rate_before = t.rate
-        rate_dependent = t.floating and t.amort in ("annuity", "annuity_fixed_payment")
         for k in range(len(dates) - 1):
             s, e = dates[k], dates[k + 1]
             if e <= lower:
                 continue
-            pay = cal.adjust(ql_date(e), bdc)
-            cuts = [s, *(c for c in cuts_all if s < c < e), e]
-            for a, b in itertools.pairwise(cuts):
-                r_reset = max((r for r in resets if r <= a), default=None)
-                ref_s, ref_e = ql_date(refs[k][0]), ql_date(refs[k][1])
+            pay = cal.adjust(qd(e), bdc)
+            inside = cuts_all[bisect.bisect_right(cuts_all, s) : bisect.bisect_left(cuts_all, e)]
+            for a, b in itertools.pairwise([s, *inside, e]):
+                j = bisect.bisect_right(resets, a)  # the latest reset on or before a
+                r_reset = resets[j - 1] if j else None
+                ref_s, ref_e = qd(refs[k][0]), qd(refs[k][1])
                 if r_reset is None:
-                    cpn = ql.FixedRateCoupon(pay, amortiser.balance, t.rate, dc, ql_date(a), ql_date(b), ref_s, ref_e)
+                    cpn = ql.FixedRateCoupon(pay, amortiser.balance, t.rate, dc, qd(a), qd(b), ref_s, ref_e)
                 else:
                     f = r_reset - dt.timedelta(days=t.lag)
                     if f <= A:
@@ -901,8 +933,8 @@ class QuantLibPricer:
                         if known is None:
                             f = A  # engine: no fixing -> forward over [A, A + index tenor]
                         else:
-                            index.addFixing(ql_date(f), known, True)
-                    args = (pay, amortiser.balance, ql_date(a), ql_date(b), (a - f).days, index, t.mult, t.spread)
+                            index.addFixing(qd(f), known, True)
+                    args = (pay, amortiser.balance, qd(a), qd(b), (a - f).days, index, t.mult, t.spread)
                     ref = {"refPeriodStart": ref_s, "refPeriodEnd": ref_e, "dayCounter": dc}
                     if t.cap is None and t.floor is None:
                         cpn = ql.IborCoupon(*args, **ref)
@@ -910,7 +942,8 @@ class QuantLibPricer:
                         limits = {name: v for name, v in (("cap", t.cap), ("floor", t.floor)) if v is not None}
                         cpn = ql.CappedFlooredIborCoupon(*args, **limits, **ref)
                     cpn.setPricer(self._coupon_pricer)
-                interest.append(cpn)
+                if t.accrues:  # a non-accruing floater's coupons only give the rates of its instalments
+                    interest.append(cpn)
                 if rate_dependent:
                     rate_before = ql.as_coupon(cpn).rate()
                 if b in prin_set:
