@@ -197,12 +197,6 @@ def fixed_row(rng: np.random.Generator, i: int, day_count: str, amort: str, freq
         k = 1
         while (anchor := _months(orig, k * months, eom)) <= AS_OF:
             k += 1
-        if day_count == "act_act_icma":
-            # no final stub after an anchored ICMA roll: see test_icma_final_stub_after_anchored_roll
-            k = 0
-            while _months(anchor, (k + 1) * months, eom) <= mat:
-                k += 1
-            row["maturity_date"] = mat = _months(anchor, k * months, eom)
         if anchor < mat:
             row["next_interest_payment_date"] = anchor
             if amort != "bullet":
@@ -527,15 +521,9 @@ def test_kernel_matches_quantlib(i: int, book: PreparedBook, engine_pv: np.ndarr
     assert list(pv[3:]) == pytest.approx([q.npv[s] for s in BASEL], rel=1e-9)
 
 
-REFERENCE_RESIDUE = (
-    "reference: after an annuity_fixed_payment loan is repaid early, balance_at() = B - sum(principal) "
-    "leaves a ~1e-10 residue that keeps paying ~1e-11 interest on every later date"
-)
-
-
 def _reference_params() -> list[Any]:
     """Every row; the rows hit by a known reference discrepancy are strict xfails."""
-    known = {"G0477": REFERENCE_RESIDUE}
+    known: dict[str, str] = {}
     return [
         pytest.param(i, id=name, marks=[pytest.mark.xfail(strict=True, reason=known[r["position_id"]])])
         if r["position_id"] in known
@@ -651,19 +639,14 @@ def test_30_365_hand_computed(market: dict[str, Any]) -> None:
         assert ref.pv == pytest.approx(hand_pv, rel=1e-12)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: ICMA final stub after an anchored roll uses the reference period [M - tenor, M]; "
-    "QuantLib (ICMA Rule 251) uses the notional period [start, start + tenor]",
-)
 def test_icma_final_stub_after_anchored_roll(market: dict[str, Any], pricer: QuantLibPricer) -> None:
     """Bullet 1,000,000 at 4% ACT/ACT ICMA, semi-annual, anchored on 27 Sep 2026, maturing 27 Jun 2027.
 
     Dates 27 Sep 2026, 27 Mar 2027, then the short final period 27 Mar 2027 - 27 Jun 2027 (92
     days). ICMA Rule 251 and QuantLib (``FixedRateLeg`` gives a short last coupon the reference
     period [start, start + tenor] = 27 Mar - 27 Sep 2027, 184 days): 1,000,000 x 4% x 0.5 x 92/184
-    = 10,000.00. The engine (kernel and reference) reads the reference period as [M - 6M, M] =
-    27 Dec 2026 - 27 Jun 2027 (182 days): 0.5 x 92/182 -> 10,109.89.
+    = 10,000.00. (Regression: the engine once read the reference period as [M - 6M, M] = 27 Dec
+    2026 - 27 Jun 2027, 182 days: 0.5 x 92/182 -> 10,109.89.)
     """
     row = {
         "position_id": "S1",
@@ -700,14 +683,13 @@ def test_icma_final_stub_after_anchored_roll(market: dict[str, Any], pricer: Qua
     assert (last_kernel, last_reference) == (pytest.approx(10_000.0, rel=1e-9), pytest.approx(10_000.0, rel=1e-9))
 
 
-@pytest.mark.xfail(strict=True, reason=REFERENCE_RESIDUE)
 def test_reference_stops_interest_after_early_payoff(market: dict[str, Any]) -> None:
     """Fixed instalment 983,919.07 on 8,516,768.16 at 5.4193% ACT/ACT ISDA, semi-annual principal,
     monthly interest, 2024-08-11 to 2049-08-11 (row G0477 of the random sample).
 
     The instalment repays the loan on 2031-02-11; after it the balance is 0 and no interest is due
-    (the kernel and QuantLib stop there: 66 flows). The reference computes the balance as B - sum of
-    the principal paid, a residue of ~1e-10, and pays interest of ~1e-11 on all 222 later dates.
+    (66 flows, as the kernel and QuantLib). (Regression: the reference once computed the balance as
+    B - sum of the principal paid, a residue of ~1e-10, and paid ~1e-11 on all 222 later dates.)
     """
     row = {
         "position_id": "R1",
@@ -731,17 +713,11 @@ def test_reference_stops_interest_after_early_payoff(market: dict[str, Any]) -> 
     assert [f for f in res.flows if f.pay_date > last_principal] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kernel: an index of tenor ON/1D without rate_averaging is projected over the reset period "
-    "(as if compounded in arrears); positions.md's default is single_fixing and design.md item 6 says "
-    "the forward over [f, f + index tenor] = one day (the reference and QuantLib do so)",
-)
 def test_overnight_index_single_fixing_by_default(market: dict[str, Any]) -> None:
     """Floating bullet on an overnight index (rate_indices.tenor = ON), quarterly resets, no
     ``rate_averaging`` (positions.md default ``single_fixing``): after the reset of 15 Sep 2026 the
     rate is the one-day forward at the fixing day, ``(DF(f) / DF(f + 1D) - 1) / tau(f, f + 1D)``.
-    The kernel uses the forward over [f, f + 3M] instead (about 0.5% off in PV here)."""
+    (Regression: the kernel once used the forward over [f, f + 3M], about 0.07% off in PV here.)"""
     row = {
         "position_id": "O1",
         "instrument_type": "loan",

@@ -600,10 +600,11 @@ def build_contract_arrays(
         tn = np.array([ctx.index_tenor.get(v, (0, -1))[0] for v in idx_values] + [0], np.int64)
         tu = np.array([ctx.index_tenor.get(v, (0, -1))[1] for v in idx_values] + [-1], np.int64)
         idx_n, idx_u = tn[idx_idx], tu[idx_idx]
-    # overnight RFR indices (tenor 1D) compounded in arrears: the projected rate of a reset period is
-    # the compounded overnight rate over that period, i.e. the simple forward over the period itself
+    # overnight RFR indices (tenor 1D) with rate_averaging compounded_in_arrears / simple_average: the
+    # projected rate of a reset period is the compounded overnight rate over that period, i.e. the
+    # simple forward over the period itself (positions.md default single_fixing: a one-day forward)
     averaging = _strings(positions, "rate_averaging")
-    overnight = (idx_u == K.UNIT_D) & (idx_n == 1) & (averaging != "single_fixing")
+    overnight = (idx_u == K.UNIT_D) & (idx_n == 1) & np.isin(averaging, ["compounded_in_arrears", "simple_average"])
     idx_u = np.where(overnight, -1, idx_u)
     # index tenor: rate_indices / code suffix, else the reset, else the interest frequency, else 3M
     for fb_n, fb_u in ((rf_n, rf_u), (if_n, if_u)):

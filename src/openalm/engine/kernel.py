@@ -638,13 +638,19 @@ def build_events(
         if accrues and not sched_interest and inext < ni and d > prev:
             pend = buf_i[inext]
             ref_s = prev
+            ref_e = pend
             if icma:
                 if is_sched:
                     ref_s = add_months(pend, -12, eom)
+                elif buf_ig[inext] == NO_DATE and (if_u == UNIT_M or if_u == UNIT_Y):
+                    # a period ending off the roll grid (maturity after an anchored roll): the
+                    # notional period [start, start + tenor] (ICMA Rule 251, as QuantLib)
+                    ref_s = buf_i[inext - 1] if inext > 0 else ps
+                    ref_e = add_tenor(ref_s, if_n, if_u, eom)
                 else:
                     ref_s = _icma_ref_start(pend, buf_ig[inext], if_n, if_u, eom)
             if not advance:
-                tau = _yf(dc, prev, d, ref_s, pend, freq, mat)
+                tau = _yf(dc, prev, d, ref_s, ref_e, freq, mat)
             prev = d
         ev_tau[e] = tau
         pay = d

@@ -714,8 +714,12 @@ class _Projection:
         period_end: dt.date,
         tenor: _Tenor | None,
         ref_start: dt.date | None = None,
+        period_start: dt.date | None = None,
     ) -> float:
         """Year fraction ``tau(a, b)`` in the contract's day count.
+
+        A period ending off the roll grid (the maturity after an anchored roll) takes, as QuantLib's
+        ICMA coupons do (ICMA Rule 251), the notional period ``[period_start, period_start + tenor]``.
 
         For ``act_act_icma`` the reference period is the regular period ending at
         ``period_end``: ``[ref_start, period_end]`` where ``ref_start`` is the previous date of the
@@ -730,9 +734,12 @@ class _Projection:
             if months is None:
                 months = 12
                 ref_start = None
-            if ref_start is None:
-                ref_start = _add_months(period_end, -months, self.t.end_of_month)
             ref_end = period_end
+            if ref_start is None and period_start is not None and tenor is not None and tenor.months is not None:
+                ref_start = period_start
+                ref_end = _add_months(period_start, months, self.t.end_of_month)
+            elif ref_start is None:
+                ref_start = _add_months(period_end, -months, self.t.end_of_month)
         else:
             ref_start, ref_end = a, b
         termination = self.maturity if self.maturity is not None else b
@@ -1090,7 +1097,9 @@ class _Projection:
 
         def balance_at(day: dt.date) -> float:
             """Balance outstanding from ``day`` on (after principal paid on dates <= day)."""
-            return B - sum(p for d, p, _, _ in paid if d <= day)
+            bal = B - sum(p for d, p, _, _ in paid if d <= day)
+            # a fully repaid balance: the float residue of the sum is not an outstanding amount
+            return 0.0 if abs(bal) <= 1e-9 * max(1.0, abs(B)) else bal
 
         # interest (item 4)
         if t.pays_interest:
@@ -1270,7 +1279,7 @@ class _Projection:
             for a, b in itertools.pairwise(cuts):
                 bal = balance_at(a)
                 r = self.rate_at(events, t.current_rate, a)
-                tau = self.tau(a, b, e, itenor, grid.get(e))
+                tau = self.tau(a, b, e, itenor, grid.get(e), period_start=s)
                 amount += bal * r * tau
                 weighted += bal * tau
                 yf += tau
