@@ -141,9 +141,7 @@ def validate(
         table.add_row(name, str(c["read"]), str(c["rejected"]), str(c["used"]))
     out_console.print(table)
     for r in snap.rejects[:20]:
-        out_console.print(
-            f"{r.file} row {r.row} column {r.column} value {r.value!r}: {r.message}", highlight=False
-        )
+        out_console.print(f"{r.file} row {r.row} column {r.column} value {r.value!r}: {r.message}", highlight=False)
     if len(snap.rejects) > 20:
         out_console.print(f"... {len(snap.rejects) - 20} more")
     for w in snap.warnings:
@@ -175,12 +173,8 @@ def explain(
 
 @app.command()
 def demo(
-    contracts: Annotated[
-        int, typer.Option("--contracts", help="Number of contracts of the synthetic bank.")
-    ] = 100_000,
-    out: Annotated[Path, typer.Option("--out", help="Folder for the snapshot and the results.")] = Path(
-        "openalm-demo"
-    ),
+    contracts: Annotated[int, typer.Option("--contracts", help="Number of contracts of the synthetic bank.")] = 100_000,
+    out: Annotated[Path, typer.Option("--out", help="Folder for the snapshot and the results.")] = Path("openalm-demo"),
     as_of: Annotated[str, typer.Option("--as-of", help="As-of date of the synthetic bank.")] = "2026-06-30",
     seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same bank).")] = 20260630,
 ) -> None:
@@ -197,12 +191,8 @@ def demo(
 
 @app.command()
 def bench(
-    contracts: Annotated[
-        int, typer.Option("--contracts", help="Contracts in the synthetic book.")
-    ] = 1_000_000,
-    quantlib_sample: Annotated[
-        int, typer.Option("--quantlib-sample", help="Contracts priced with QuantLib.")
-    ] = 2_000,
+    contracts: Annotated[int, typer.Option("--contracts", help="Contracts in the synthetic book.")] = 1_000_000,
+    quantlib_sample: Annotated[int, typer.Option("--quantlib-sample", help="Contracts priced with QuantLib.")] = 2_000,
     out: Annotated[Path | None, typer.Option("--out", help="Write the figures as JSON here.")] = None,
 ) -> None:
     """Time a full engine run on a synthetic book and compare with QuantLib on a sample."""

@@ -49,16 +49,12 @@ class NonMaturitySettings(_Strict):
 
     @field_validator("profiles")
     @classmethod
-    def _shares_sum_to_one(
-        cls, value: dict[str, dict[str, float] | str]
-    ) -> dict[str, dict[str, float] | str]:
+    def _shares_sum_to_one(cls, value: dict[str, dict[str, float] | str]) -> dict[str, dict[str, float] | str]:
         for key, profile in value.items():
             if isinstance(profile, dict):
                 total = sum(profile.values())
                 if abs(total - 1.0) > 1e-9 or any(s < 0 for s in profile.values()):
-                    raise ValueError(
-                        f"non_maturity profile {key!r}: shares must be >= 0 and sum to 1, got {total}"
-                    )
+                    raise ValueError(f"non_maturity profile {key!r}: shares must be >= 0 and sum to 1, got {total}")
         if "default" not in value:
             value = {**value, "default": {"1D": 1.0}}
         return value
@@ -83,9 +79,7 @@ class RunConfig(BaseSettings):
     'CNY'
     """
 
-    model_config = SettingsConfigDict(
-        env_prefix="OPENALM_", env_nested_delimiter="__", extra="forbid", frozen=True
-    )
+    model_config = SettingsConfigDict(env_prefix="OPENALM_", env_nested_delimiter="__", extra="forbid", frozen=True)
 
     reporting_currency: str = "CNY"
     rule_set: Literal["china", "basel"] = "china"

@@ -83,9 +83,7 @@ def summary_rows(tables: dict[str, pa.Table], manifest: dict[str, Any]) -> list[
     return out
 
 
-def run_demo(
-    contracts: int, out: Path, as_of: dt.date, seed: int, console: Console, progress_cls: Any
-) -> None:
+def run_demo(contracts: int, out: Path, as_of: dt.date, seed: int, console: Console, progress_cls: Any) -> None:
     """Generate ``contracts`` synthetic contracts into ``out/snapshot``, run into ``out/results``."""
     from openalm.data.synthetic import demo_config, generate_bank, write_snapshot
 
@@ -105,9 +103,7 @@ def run_demo(
 
         atomic_write(cfg_path, dump)
         cfg = load_config(cfg_path)
-        outcome = execute_run(
-            snap, as_of, out / "results", cfg, config_path=cfg_path, progress=prog, keep_tables=True
-        )
+        outcome = execute_run(snap, as_of, out / "results", cfg, config_path=cfg_path, progress=prog, keep_tables=True)
     wall = time.perf_counter() - t0
     table = Table(title=label("summary.title"), show_header=False)
     table.add_column("")

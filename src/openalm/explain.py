@@ -78,9 +78,7 @@ def reference_inputs(
     }
 
 
-def explain_position(
-    snapshot_dir: Path, as_of: dt.date, position_id: str, config: RunConfig, console: Console
-) -> None:
+def explain_position(snapshot_dir: Path, as_of: dt.date, position_id: str, config: RunConfig, console: Console) -> None:
     """Print the schedule of ``position_id`` (reference implementation) and the kernel's PV."""
     snapshot = read_snapshot(Path(snapshot_dir), as_of)
     table = snapshot.positions

@@ -184,9 +184,7 @@ def execute_run(
         "inputs": inputs,
         "config": {
             "path": str(config_path) if config_path else None,
-            "file_sha256": hashlib.sha256(Path(config_path).read_bytes()).hexdigest()
-            if config_path
-            else None,
+            "file_sha256": hashlib.sha256(Path(config_path).read_bytes()).hexdigest() if config_path else None,
             "sha256": config_hash,
             "values": config.model_dump(mode="json"),
         },

@@ -42,9 +42,7 @@ def kernel_flows(arrays: ContractArrays, params: KernelParams, i: int, scenario:
     from openalm.engine import kernel as K
 
     cat = int(arrays.ci[i, K.I_CAT])
-    if cat in (K.CAT_NO_FLOWS, K.CAT_UNDATED) or (
-        cat == K.CAT_NON_MATURITY and arrays.ci[i, K.I_PROFILE] < 0
-    ):
+    if cat in (K.CAT_NO_FLOWS, K.CAT_UNDATED) or (cat == K.CAT_NON_MATURITY and arrays.ci[i, K.I_PROFILE] < 0):
         e = np.zeros(0)
         return KernelFlows(e.astype(np.int64), (), e, e.astype(np.int64))
     m = int(arrays.max_events[i]) + 8
@@ -62,6 +60,4 @@ def kernel_flows(arrays: ContractArrays, params: KernelParams, i: int, scenario:
         params.prof_off, params.prof_n, params.prof_u, params.prof_share,
         fl_day, fl_amt, fl_kind, fl_dir, m,
     )  # fmt: skip
-    return KernelFlows(
-        fl_day[:n].copy(), tuple(KINDS[k] for k in fl_kind[:n]), fl_amt[:n].copy(), fl_dir[:n].copy()
-    )
+    return KernelFlows(fl_day[:n].copy(), tuple(KINDS[k] for k in fl_kind[:n]), fl_amt[:n].copy(), fl_dir[:n].copy())

@@ -76,9 +76,7 @@ def prepare_book(
         scenarios=config.scenarios,
         shock_set=ShockSet.load(config.shock_set_name),
     )
-    arrays = build_contract_arrays(
-        positions, ctx, cash_flow_schedule=cash_flow_schedule, rate_schedule=rate_schedule
-    )
+    arrays = build_contract_arrays(positions, ctx, cash_flow_schedule=cash_flow_schedule, rate_schedule=rate_schedule)
     buckets = build_bucket_sets(as_of, config.bucket_sets)
     params = KernelParams.build(
         ctx, buckets, config.engine.ladder_scenarios, to_day(as_of), horizon_days=arrays.horizon_days(to_day(as_of))

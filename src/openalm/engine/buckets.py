@@ -210,9 +210,7 @@ def _user(name: str, bounds: Sequence[str], as_of: dt.date) -> BucketSet:
         out.append(Bucket(code, zh, en, start, end))
         start, prev = end, text
     out.append(
-        Bucket(
-            f">{prev}", label("bucket.over", "zh", lo=prev), label("bucket.over", "en", lo=prev), start, None
-        )
+        Bucket(f">{prev}", label("bucket.over", "zh", lo=prev), label("bucket.over", "en", lo=prev), start, None)
     )
     return BucketSet(name, (*out, *_tail(start)))
 

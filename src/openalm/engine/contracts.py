@@ -123,9 +123,7 @@ def _ints(table: pa.Table, name: str, default: int) -> IntArray:
     n = table.num_rows
     if col is None:
         return np.full(n, default, dtype=np.int64)
-    return np.asarray(
-        pc.cast(col, pa.int64()).fill_null(default).to_numpy(zero_copy_only=False), dtype=np.int64
-    )
+    return np.asarray(pc.cast(col, pa.int64()).fill_null(default).to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
 def _bools(table: pa.Table, name: str) -> npt.NDArray[np.bool_]:
@@ -133,9 +131,7 @@ def _bools(table: pa.Table, name: str) -> npt.NDArray[np.bool_]:
     n = table.num_rows
     if col is None:
         return np.zeros(n, dtype=np.bool_)
-    return np.asarray(
-        pc.cast(col, pa.bool_()).fill_null(False).to_numpy(zero_copy_only=False), dtype=np.bool_
-    )
+    return np.asarray(pc.cast(col, pa.bool_()).fill_null(False).to_numpy(zero_copy_only=False), dtype=np.bool_)
 
 
 def _strings(table: pa.Table, name: str) -> npt.NDArray[np.object_]:
@@ -189,9 +185,7 @@ def index_tenor_of(index_code: str, indices: pa.Table | None) -> str | None:
     return None
 
 
-def _discount_curve(
-    curves: CurveSet, ccy: str, configured: Mapping[str, str], projection_ids: set[str]
-) -> ZeroCurve:
+def _discount_curve(curves: CurveSet, ccy: str, configured: Mapping[str, str], projection_ids: set[str]) -> ZeroCurve:
     try:
         return curves.base_discount_curve(ccy, configured)
     except MarketDataError:
@@ -436,9 +430,7 @@ def _csr(table: pa.Table | None, positions: pa.Table, date_col: str, a_col: str,
     if kind_filter is not None and kind_filter[0] in t.column_names:
         pass
     ids = positions.column("position_id")
-    pos_index = pc.index_in(
-        pc.cast(t.column("position_id"), pa.string()), value_set=pc.cast(ids, pa.string())
-    )
+    pos_index = pc.index_in(pc.cast(t.column("position_id"), pa.string()), value_set=pc.cast(ids, pa.string()))
     row = np.asarray(pos_index.fill_null(-1).to_numpy(zero_copy_only=False), np.int64)
     keep = row >= 0
     dates = _days(t, date_col)[keep]
@@ -474,9 +466,7 @@ def _schedule_csr(schedule: pa.Table | None, positions: pa.Table) -> Csr:
     # interest: sum ignores nulls; NaN marks "no interest row" -> recompute which dates have one
     has_i = t.group_by(["position_id", "flow_date"]).aggregate([("i", "count")])
     grouped = grouped.join(has_i, ["position_id", "flow_date"])
-    i_sum = np.where(
-        _ints(grouped, "i_count", 0) > 0, np.nan_to_num(_floats(grouped, "i_sum"), nan=0.0), np.nan
-    )
+    i_sum = np.where(_ints(grouped, "i_count", 0) > 0, np.nan_to_num(_floats(grouped, "i_sum"), nan=0.0), np.nan)
     g = pa.table(
         {
             "position_id": grouped.column("position_id"),
@@ -617,9 +607,7 @@ def build_contract_arrays(
     disc = np.array([ctx.discount_curve[c] for c in ctx.currencies], np.int64)[ccy_idx]
     lost = floating_rt & (proj < 0) & (rt == RATE_TYPES.index("floating"))
     if lost.any():
-        warnings.append(
-            f"{int(lost.sum())} floating rows without a projection curve use their discount curve"
-        )
+        warnings.append(f"{int(lost.sum())} floating rows without a projection curve use their discount curve")
         proj = np.where(lost, disc, proj)
     floating = floating_rt & (proj >= 0)
 

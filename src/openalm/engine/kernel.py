@@ -140,9 +140,9 @@ def regular_period_fraction(dc: int, n: int, u: int) -> float:
 def _month_starts(first_year: int, last_year: int) -> np.ndarray:
     """Day numbers of the first day of every month from ``first_year`` to ``last_year`` + 1."""
     years = np.arange(first_year, last_year + 2)
-    months = np.array(
-        [f"{y:04d}-{m:02d}-01" for y in years for m in range(1, 13)], dtype="datetime64[D]"
-    ).astype(np.int64)
+    months = np.array([f"{y:04d}-{m:02d}-01" for y in years for m in range(1, 13)], dtype="datetime64[D]").astype(
+        np.int64
+    )
     return months
 
 

@@ -44,9 +44,7 @@ SHOCK_FLOOR = 4
 
 
 @njit(cache=True, inline="always")
-def zero_rate_packed(
-    offsets: np.ndarray, times: np.ndarray, rates: np.ndarray, curve_idx: int, t: float
-) -> float:
+def zero_rate_packed(offsets: np.ndarray, times: np.ndarray, rates: np.ndarray, curve_idx: int, t: float) -> float:
     """Unshocked continuous zero rate of packed curve ``curve_idx`` at time ``t`` (years)."""
     lo = offsets[curve_idx]
     hi = offsets[curve_idx + 1] - 1  # index of the last pillar

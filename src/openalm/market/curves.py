@@ -207,8 +207,7 @@ class Shock:
             )
         if self.has_shape and other.has_shape and self.x != other.x:
             raise ConfigError(
-                f"cannot combine shocks with different decay x ({self.x} and {other.x}); "
-                "use the same x for both"
+                f"cannot combine shocks with different decay x ({self.x} and {other.x}); use the same x for both"
             )
         x = self.x if self.has_shape else other.x
         return Shock(
@@ -277,9 +276,7 @@ class ZeroCurve:
         if times.size == 0:
             raise MarketDataError(f"curve {self.curve_id!r} has no pillars; at least one is needed")
         if times.shape != rates.shape:
-            raise MarketDataError(
-                f"curve {self.curve_id!r}: {times.size} pillar times but {rates.size} rates"
-            )
+            raise MarketDataError(f"curve {self.curve_id!r}: {times.size} pillar times but {rates.size} rates")
         if not (np.all(np.isfinite(times)) and np.all(np.isfinite(rates))):
             raise MarketDataError(f"curve {self.curve_id!r}: pillar times and rates must be finite")
         if times.size > 1 and not np.all(np.diff(times) > 0.0):

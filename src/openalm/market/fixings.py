@@ -64,9 +64,7 @@ class Fixings:
         for i in range(len(self.index_codes)):
             seg = days[offsets[i] : offsets[i + 1]]
             if seg.size > 1 and not np.all(np.diff(seg) > 0):
-                raise MarketDataError(
-                    f"Fixings: dates of {self.index_codes[i]!r} are not strictly increasing"
-                )
+                raise MarketDataError(f"Fixings: dates of {self.index_codes[i]!r} are not strictly increasing")
         for arr in (offsets, days, values):
             arr.flags.writeable = False
         object.__setattr__(self, "index_codes", tuple(self.index_codes))
@@ -100,9 +98,7 @@ class Fixings:
             try:
                 day = _table.day_number(_table.to_date(raw_date))
             except (ValueError, TypeError):
-                problems.append(
-                    ("fixing_date is not a date (expected YYYY-MM-DD)", row, "fixing_date", raw_date)
-                )
+                problems.append(("fixing_date is not a date (expected YYYY-MM-DD)", row, "fixing_date", raw_date))
                 ok = False
             value = 0.0
             try:
@@ -152,9 +148,7 @@ class Fixings:
         except ValueError:
             return -1
 
-    def latest(
-        self, index_code: str, on_or_before: dt.date | int | np.integer[Any]
-    ) -> tuple[dt.date, float] | None:
+    def latest(self, index_code: str, on_or_before: dt.date | int | np.integer[Any]) -> tuple[dt.date, float] | None:
         """The latest fixing of ``index_code`` dated on or before ``on_or_before`` (date or day
         number), as ``(fixing_date, value)``; None when there is none (or the index is unknown)."""
         if isinstance(on_or_before, dt.date):

@@ -111,9 +111,7 @@ class FxRates:
                 if rate <= 0.0:
                     raise ValueError(raw_rate)
             except (ValueError, TypeError):
-                problems.append(
-                    ("rate must be a positive number (quote units per 1 base)", row, "rate", raw_rate)
-                )
+                problems.append(("rate must be a positive number (quote units per 1 base)", row, "rate", raw_rate))
                 ok = False
             if not ok:
                 continue
@@ -176,9 +174,7 @@ class FxRates:
             leg2 = self._direct(rate_type, pivot, to_ccy)
             if leg1 is not None and leg2 is not None:
                 return leg1 * leg2
-        related = sorted(
-            f"{b}/{q}" for (rt, b, q) in self.quotes if rt == rate_type and {b, q} & {from_ccy, to_ccy}
-        )
+        related = sorted(f"{b}/{q}" for (rt, b, q) in self.quotes if rt == rate_type and {b, q} & {from_ccy, to_ccy})
         types = sorted({rt for (rt, _, _) in self.quotes})
         raise MarketDataError(
             f"no {rate_type} FX rate for {from_ccy}->{to_ccy}: no direct or inverse quote and no cross "
@@ -213,8 +209,7 @@ class FxRates:
             codes = np.asarray(from_ccy, dtype=object)
             if codes.shape != values.shape:
                 raise MarketDataError(
-                    f"convert: {codes.size} currency codes for {values.size} amounts; give one code "
-                    "or one per amount"
+                    f"convert: {codes.size} currency codes for {values.size} amounts; give one code or one per amount"
                 )
             factors = np.empty(codes.shape, dtype=np.float64)
             for code in set(codes.reshape(-1).tolist()):

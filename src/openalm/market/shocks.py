@@ -307,12 +307,7 @@ def _text(data: Mapping[str, Any], key: str, problems: list[str]) -> str | None:
     if key not in data:
         return None  # reported as missing
     value = data[key]
-    if (
-        value is None
-        or isinstance(value, bool)
-        or not isinstance(value, str | int | float)
-        or str(value).strip() == ""
-    ):
+    if value is None or isinstance(value, bool) or not isinstance(value, str | int | float) or str(value).strip() == "":
         problems.append(f"{key} must be a non-empty text; got {value!r}")
         return None
     return str(value).strip()
@@ -365,13 +360,11 @@ def _sizes(ccy: Any, entry: Any, problems: list[str]) -> ShockSizes | None:
             continue
         if v < 0:
             problems.append(
-                f"currencies.{ccy}.{key} = {v!r}: shock sizes are magnitudes (>= 0 bp); the scenario "
-                "gives the sign"
+                f"currencies.{ccy}.{key} = {v!r}: shock sizes are magnitudes (>= 0 bp); the scenario gives the sign"
             )
         elif 0 < v < 1:
             problems.append(
-                f"currencies.{ccy}.{key} = {v!r} looks like a decimal rate; sizes are in basis points "
-                "(250 = 2.5%)"
+                f"currencies.{ccy}.{key} = {v!r} looks like a decimal rate; sizes are in basis points (250 = 2.5%)"
             )
         values[key] = v
     src = entry.get("source", "")

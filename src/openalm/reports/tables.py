@@ -86,15 +86,9 @@ def cashflow_ladder_table(
     fx = _fx_to_rc(ctx, warnings)
     rc_amount = amount * fx[ccy]
     keep = ~np.isnan(rc_amount)
-    totals = pa.table(
-        {k: v.filter(pa.array(keep)) for k, v in base.items()} | {"amount": pa.array(rc_amount[keep])}
-    )
+    totals = pa.table({k: v.filter(pa.array(keep)) for k, v in base.items()} | {"amount": pa.array(rc_amount[keep])})
     keys = [k for k in base]
-    totals = (
-        totals.group_by(keys, use_threads=False)
-        .aggregate([("amount", "sum")])
-        .rename_columns([*keys, "amount"])
-    )
+    totals = totals.group_by(keys, use_threads=False).aggregate([("amount", "sum")]).rename_columns([*keys, "amount"])
     totals = totals.append_column("currency", pa.array(["ALL"] * totals.num_rows, pa.string()))
     columns = [
         "bucket_set", "bucket", "bucket_label_zh", "bucket_label_en", "bucket_start_day", "bucket_end_day",
@@ -108,9 +102,7 @@ def cashflow_ladder_table(
     rank = pa.array(
         [
             pos[(s, b)]
-            for s, b in zip(
-                out.column("bucket_set").to_pylist(), out.column("bucket").to_pylist(), strict=True
-            )
+            for s, b in zip(out.column("bucket_set").to_pylist(), out.column("bucket").to_pylist(), strict=True)
         ]
     )
     out = out.append_column("_rank", rank)
@@ -179,9 +171,7 @@ def contract_results_table(
         "instrument_type": positions.column("instrument_type"),
         "principal_balance": positions.column("principal_balance"),
         "principal_balance_rc": nullable(
-            np.asarray(
-                pc.cast(positions.column("principal_balance"), pa.float64()).to_numpy(zero_copy_only=False)
-            )
+            np.asarray(pc.cast(positions.column("principal_balance"), pa.float64()).to_numpy(zero_copy_only=False))
             * fx[ccy_idx]
         ),
         "pv": nullable(base),

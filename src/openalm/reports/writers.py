@@ -40,9 +40,7 @@ def write_result_table(table: pa.Table, out_dir: Path, name: str) -> dict[str, A
     out_dir = Path(out_dir)
 
     def csv(tmp: Path) -> None:
-        pacsv.write_csv(
-            table, tmp, write_options=pacsv.WriteOptions(include_header=True, quoting_style="needed")
-        )
+        pacsv.write_csv(table, tmp, write_options=pacsv.WriteOptions(include_header=True, quoting_style="needed"))
 
     def parquet(tmp: Path) -> None:
         pq.write_table(table, tmp, compression="zstd")

@@ -44,7 +44,11 @@ def write_snapshot(folder: Path, drop: str | None = None) -> Path:
     with open(folder / "counterparties.csv", "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["as_of_date", "counterparty_id", "counterparty_type", "country_of_residence"])
-        for cid, t in (("C1", "non_financial_corporate"), ("C2", "non_financial_corporate"), ("C4", "retail_individual")):
+        for cid, t in (
+            ("C1", "non_financial_corporate"),
+            ("C2", "non_financial_corporate"),
+            ("C4", "retail_individual"),
+        ):
             w.writerow([AS_OF, cid, t, "CN"])
     with open(folder / "curves.csv", "w", newline="") as f:
         w = csv.writer(f)
@@ -89,7 +93,9 @@ def test_run_writes_tables_manifest_and_rejects(run_out: Path) -> None:
 
 
 def test_ladder_principal_adds_up_to_balances(run_out: Path) -> None:
-    ladder = [r for r in rows(run_out / "cashflow_ladder.csv") if r["bucket_set"] == "g21" and r["flow_kind"] == "principal"]
+    ladder = [
+        r for r in rows(run_out / "cashflow_ladder.csv") if r["bucket_set"] == "g21" and r["flow_kind"] == "principal"
+    ]
     cny = sum(float(r["amount"]) for r in ladder if r["currency"] == "CNY" and r["side"] == "asset")
     assert cny == pytest.approx(1_500_000.0, rel=1e-12)
     overdue = sum(float(r["amount"]) for r in ladder if r["bucket"] == "overdue" and r["currency"] == "CNY")

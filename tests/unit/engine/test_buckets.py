@@ -27,7 +27,18 @@ def test_monthly_bounds_are_calendar_months_with_month_end_clipping() -> None:
 def test_g21_buckets_and_labels() -> None:
     g21 = build_bucket_sets(dt.date(2026, 6, 30)).sets[1]
     codes = [b.code for b in g21.buckets]
-    assert codes == ["next_day", "2d_7d", "8d_30d", "31d_90d", "91d_1y", "1y_5y", "5y_10y", "over_10y", "overdue", "undated"]
+    assert codes == [
+        "next_day",
+        "2d_7d",
+        "8d_30d",
+        "31d_90d",
+        "91d_1y",
+        "1y_5y",
+        "5y_10y",
+        "over_10y",
+        "overdue",
+        "undated",
+    ]
     assert g21.buckets[0].label_zh == "次日" and g21.buckets[-2].label_zh == "逾期"
     assert g21.buckets[4].end_day == 365  # 2027-06-30
     assert g21.buckets[5].end_day == (dt.date(2031, 6, 30) - dt.date(2026, 6, 30)).days

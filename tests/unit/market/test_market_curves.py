@@ -20,9 +20,7 @@ AS_OF = dt.date(2024, 1, 31)
 
 
 def make_curve() -> ZeroCurve:
-    return ZeroCurve(
-        "CNY_TEST", "CNY", AS_OF, np.array([0.5, 1.0, 2.0, 5.0]), np.array([0.01, 0.015, 0.02, 0.03])
-    )
+    return ZeroCurve("CNY_TEST", "CNY", AS_OF, np.array([0.5, 1.0, 2.0, 5.0]), np.array([0.01, 0.015, 0.02, 0.03]))
 
 
 def test_linear_interpolation_on_zero_rate_by_hand() -> None:
@@ -105,19 +103,13 @@ def test_matches_quantlib_zero_curve_on_random_dates() -> None:
     # QuantLib's ZeroCurve needs a node at the reference date; flat to the first pillar is our rule
     ql_dates = [ql_ref] + [ql_ref + int(d) for d in tenors_days]
     ql_rates = [float(rates[0])] + [float(r) for r in rates]
-    ql_curve = ql.ZeroCurve(
-        ql_dates, ql_rates, ql.Actual365Fixed(), ql.NullCalendar(), ql.Linear(), ql.Continuous
-    )
+    ql_curve = ql.ZeroCurve(ql_dates, ql_rates, ql.Actual365Fixed(), ql.NullCalendar(), ql.Linear(), ql.Continuous)
     offsets = rng.integers(0, int(tenors_days[-1]) + 1, 400)
     for off in offsets:
         d = AS_OF + dt.timedelta(days=int(off))
         expected = ql_curve.discount(ql_ref + int(off))
         assert curve.discount_date(d) == pytest.approx(expected, abs=1e-12, rel=0)
-        zq = (
-            ql_curve.zeroRate(ql_ref + int(off), ql.Actual365Fixed(), ql.Continuous).rate()
-            if off
-            else rates[0]
-        )
+        zq = ql_curve.zeroRate(ql_ref + int(off), ql.Actual365Fixed(), ql.Continuous).rate() if off else rates[0]
         assert curve.zero(off / 365.0) == pytest.approx(zq, abs=1e-12, rel=0)
 
 

@@ -62,9 +62,7 @@ def test_packed_functions_equal_object_methods() -> None:
                 df = discount_packed(offsets, times, rates, i, shock_rows[j], t)
                 assert df == pytest.approx(dfs[k], rel=1e-14)
             if shock is not None:
-                assert shock_delta_packed(shock_rows[j], 1.3) == pytest.approx(
-                    shock.delta(1.3), rel=1e-15, abs=1e-18
-                )
+                assert shock_delta_packed(shock_rows[j], 1.3) == pytest.approx(shock.delta(1.3), rel=1e-15, abs=1e-18)
 
 
 def test_nan_time_propagates() -> None:
