@@ -63,7 +63,7 @@ class NonMaturitySettings(_Strict):
 class EngineSettings(_Strict):
     """How the run is executed (never changes a figure)."""
 
-    partition_size: int = Field(100_000, ge=1)
+    partition_size: int = Field(50_000, ge=1)
     executor: Literal["local", "processes", "dask"] = "local"
     workers: int | None = Field(None, ge=1)
     scheduler: str | None = None

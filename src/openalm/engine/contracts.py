@@ -141,6 +141,13 @@ def _strings(table: pa.Table, name: str) -> npt.NDArray[np.object_]:
     return np.asarray(col.to_numpy(zero_copy_only=False), dtype=object)
 
 
+def _is(table: pa.Table, name: str, values: Sequence[str]) -> npt.NDArray[np.bool_]:
+    """Rows whose string column ``name`` is one of ``values`` (null: False), without Python objects."""
+    idx, distinct = _dictionary(table, name)
+    hits = [k for k, v in enumerate(distinct) if v in values]
+    return np.isin(idx, hits) if hits else np.zeros(table.num_rows, dtype=np.bool_)
+
+
 def _dictionary(table: pa.Table, name: str) -> tuple[IntArray, list[str]]:
     """Integer codes (-1 = null) and the distinct values of a string column."""
     col = _col(table, name)
@@ -386,6 +393,11 @@ class ContractArrays:
     def n(self) -> int:
         return int(self.ci.shape[0])
 
+    def work_estimate(self, n_scenarios: int) -> npt.NDArray[np.float64]:
+        """Relative work per contract: its schedule events, walked once or once per scenario."""
+        walks = np.where(self.ci[:, K.I_FLOATING] != 0, 1.0 + 0.5 * (n_scenarios - 1), 1.0)
+        return (8.0 + self.max_events) * walks
+
     def horizon_days(self, as_of_day: int) -> int:
         """Days from as-of to the latest maturity plus the longest index tenor (DF table size)."""
         mat = self.ci[:, K.I_MAT]
@@ -543,9 +555,10 @@ def build_contract_arrays(
     idx_idx, idx_values = _dictionary(positions, "rate_index")
     nx = _codes(positions, "notional_exchange", NOTIONAL_EXCHANGES, default=-1)
     is_deriv = itype == INSTRUMENT_TYPES.index("derivative_leg")
-    dtype = _strings(positions, "derivative_type")
     default_nx = np.where(
-        np.isin(dtype, ["fx_forward", "fx_spot"]), 1, np.where(np.isin(dtype, ["fx_swap", "ccs"]), 2, 0)
+        _is(positions, "derivative_type", ["fx_forward", "fx_spot"]),
+        1,
+        np.where(_is(positions, "derivative_type", ["fx_swap", "ccs"]), 2, 0),
     )
     nx = np.where(is_deriv, np.where(nx < 0, default_nx, nx), -1)
 
@@ -553,9 +566,8 @@ def build_contract_arrays(
     overdue = np.nan_to_num(_floats(positions, "overdue_principal"), nan=0.0)
 
     # categories
-    it_names = np.array(INSTRUMENT_TYPES, dtype=object)[itype]
-    no_flow = np.isin(it_names, list(OFF_BALANCE_NO_FLOW))
-    undated_types = np.isin(it_names, list(UNDATED_WHEN_NO_MATURITY))
+    no_flow = np.isin(itype, [INSTRUMENT_TYPES.index(t) for t in OFF_BALANCE_NO_FLOW])
+    undated_types = np.isin(itype, [INSTRUMENT_TYPES.index(t) for t in UNDATED_WHEN_NO_MATURITY])
     no_mat = mat == NO_DATE
     non_mat = (amort == AMORTISATION_TYPES.index("non_maturity")) | no_mat
     cat = np.full(n, K.CAT_DATED, np.int64)
@@ -569,13 +581,12 @@ def build_contract_arrays(
     profile = np.full(n, ctx.profile_keys.index("default") if "default" in ctx.profile_keys else -1, np.int64)
     undated_profile = np.zeros(n, dtype=np.bool_)
     for col in ("instrument_type", "product_subtype", "behavioural_class"):  # later wins
-        vals = _strings(positions, col)
         for key in ctx.profile_keys:
-            hit = vals == key
+            hit = _is(positions, col, [key])
             profile[hit] = ctx.profile_keys.index(key)
             undated_profile[hit] = False
         for key in ctx.profile_undated:
-            hit = vals == key
+            hit = _is(positions, col, [key])
             undated_profile[hit] = True
     profile[undated_profile] = -1
 
@@ -593,8 +604,8 @@ def build_contract_arrays(
     # overnight RFR indices (tenor 1D) with rate_averaging compounded_in_arrears / simple_average: the
     # projected rate of a reset period is the compounded overnight rate over that period, i.e. the
     # simple forward over the period itself (positions.md default single_fixing: a one-day forward)
-    averaging = _strings(positions, "rate_averaging")
-    overnight = (idx_u == K.UNIT_D) & (idx_n == 1) & np.isin(averaging, ["compounded_in_arrears", "simple_average"])
+    averaging = _is(positions, "rate_averaging", ["compounded_in_arrears", "simple_average"])
+    overnight = (idx_u == K.UNIT_D) & (idx_n == 1) & averaging
     idx_u = np.where(overnight, -1, idx_u)
     # index tenor: rate_indices / code suffix, else the reset, else the interest frequency, else 3M
     for fb_n, fb_u in ((rf_n, rf_u), (if_n, if_u)):
@@ -645,14 +656,15 @@ def build_contract_arrays(
     ci[:, K.I_NEXT_RESET] = next_reset
     ci[:, K.I_LAG] = lag
     ci[:, K.I_INIT_END] = _days(positions, "initial_rate_end_date")
-    timing = _strings(positions, "interest_timing")
+    timing_idx, _timing = _dictionary(positions, "interest_timing")
     bill = itype == INSTRUMENT_TYPES.index("bill_discount")
-    ci[:, K.I_ADVANCE] = ((timing == "advance") | (bill & (timing == None))).astype(np.int64)  # noqa: E711
+    advance = _is(positions, "interest_timing", ["advance"]) | (bill & (timing_idx < 0))
+    ci[:, K.I_ADVANCE] = advance.astype(np.int64)
     notice = _ints(positions, "notice_period_days", 0)
     ci[:, K.I_NOTICE] = np.where(itype == INSTRUMENT_TYPES.index("deposit_notice"), notice, 0)
     ci[:, K.I_IO_END] = _days(positions, "interest_only_end_date")
     ci[:, K.I_AMORT_TERM] = _ints(positions, "amortisation_term_months", 0)
-    ci[:, K.I_NON_ACCRUAL] = (_strings(positions, "accrual_status") == "non_accrual").astype(np.int64)
+    ci[:, K.I_NON_ACCRUAL] = _is(positions, "accrual_status", ["non_accrual"]).astype(np.int64)
     ci[:, K.I_NX] = nx
     ci[:, K.I_EOM] = _bools(positions, "end_of_month_rule").astype(np.int64)
     ci[:, K.I_BDC] = bdc_map[bdc_idx]

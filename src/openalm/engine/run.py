@@ -10,6 +10,7 @@ floating-point additions (tests check equality to 1e-12 relative).
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -133,11 +134,25 @@ class EngineResult:
     executor: str
 
 
-def plan_partitions(n: int, size: int) -> list[tuple[int, int]]:
-    """Fixed row ranges ``[lo, hi)`` of at most ``size`` contracts."""
+def plan_partitions(n: int, size: int, cost: npt.NDArray[np.float64] | None = None) -> list[tuple[int, int]]:
+    """Contiguous row ranges ``[lo, hi)``: ``ceil(n / size)`` of them, cut at equal cumulative
+    ``cost`` (the estimated work per contract) so that the partitions take about the same time.
+
+    The plan depends only on the data and ``size``, never on the executor, so every executor sums
+    the same partials in the same order.
+    """
     if size < 1:
         raise ConfigError(f"engine.partition_size must be >= 1, got {size}")
-    return [(lo, min(lo + size, n)) for lo in range(0, n, size)] or [(0, 0)]
+    if n == 0:
+        return [(0, 0)]
+    k = -(-n // size)
+    if cost is None or k == 1:
+        return [(lo, min(lo + size, n)) for lo in range(0, n, size)]
+    cum = np.cumsum(cost, dtype=np.float64)
+    targets = cum[-1] * np.arange(1, k) / k
+    cuts = np.searchsorted(cum, targets, side="left") + 1
+    bounds = np.unique(np.concatenate(([0], np.clip(cuts, 1, n - 1), [n])))
+    return [(int(lo), int(hi)) for lo, hi in itertools.pairwise(bounds)]
 
 
 def map_partition(index: int, part: ContractArrays, params: KernelParams) -> PartialResult:
@@ -211,7 +226,7 @@ def run_engine(
     """Map the kernel over the partitions of the book with the chosen executor, then reduce."""
     if executor not in EXECUTORS:
         raise ConfigError(f"executor must be one of {EXECUTORS}, got {executor!r}")
-    ranges = plan_partitions(arrays.n, partition_size)
+    ranges = plan_partitions(arrays.n, partition_size, arrays.work_estimate(params.shocks.shape[0]))
     parts = [arrays.partition(lo, hi) for lo, hi in ranges]
     total = len(parts)
     n_workers = workers or os.cpu_count() or 1
