@@ -295,7 +295,9 @@ def test_pv_at_zero_rates_is_the_sum_of_the_flows(rows: list[dict[str, Any]]) ->
 def test_results_do_not_depend_on_the_partitioning(seed: int) -> None:
     book = make_book(random_book_rows(seed, 120))
     runs = [book.run(CONFIG, executor="local", partition_size=size, workers=2) for size in (1, 7, 1000)]
-    assert [r.partitions for r in runs] == [120, 18, 1]
+    # at most ceil(n / size) partitions, cut at equal estimated work (a costly contract may fill one alone)
+    parts = [r.partitions for r in runs]
+    assert parts[2] == 1 and 18 <= parts[0] <= 120 and 1 < parts[1] <= 18
     for r in runs[1:]:
         np.testing.assert_allclose(r.ladder, runs[0].ladder, rtol=1e-12, atol=1e-6)
         np.testing.assert_array_equal(r.pv, runs[0].pv)
