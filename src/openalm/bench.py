@@ -219,12 +219,12 @@ def _quantlib_sample(
         try:
             discount[ccy] = curves.base_discount_curve(ccy, cfg.discount_curves)
         except Exception:
-            candidates = [curves[c] for c in curves if curves[c].currency == ccy and c not in proj_ids.values()]
-            if len(candidates) == 1:
-                discount[ccy] = candidates[0]
-    codes = sorted(set(positions.column("rate_index").drop_null().to_pylist())) if "rate_index" in (
-        positions.column_names
-    ) else []  # fmt: skip
+            own = [curves[c] for c in curves if curves[c].currency == ccy and c not in proj_ids.values()]
+            if len(own) == 1:  # its only zero curve, projection curves aside (as the engine)
+                discount[ccy] = own[0]
+    codes: list[str] = []
+    if "rate_index" in positions.column_names:
+        codes = sorted(set(positions.column("rate_index").drop_null().to_pylist()))
     projection = {c: curves[proj_ids[c]] for c in codes if c in proj_ids}
     tenors = {c: t for c in codes if (t := index_tenor_of(c, indices))}
     shock_set = ShockSet.load(cfg.shock_set_name)
@@ -490,7 +490,7 @@ def run_benchmark(
 
 def _targets(f: dict[str, Any]) -> dict[str, Any]:
     eng = f.get("engine", {})
-    out = {
+    out: dict[str, Any] = {
         "end_to_end_seconds": {
             "target": TARGETS["end_to_end_seconds"],
             "value": eng.get("end_to_end_seconds"),
