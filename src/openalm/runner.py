@@ -31,7 +31,7 @@ from openalm.engine.run import EngineResult, run_engine
 from openalm.errors import DataError
 from openalm.market import Fixings, FxRates, curves_from_table
 from openalm.reports.tables import cashflow_ladder_table, contract_results_table
-from openalm.reports.writers import write_json, write_result_table
+from openalm.reports.writers import write_json, write_result_tables
 
 __all__ = ["RunOutcome", "execute_run", "prepare_engine_inputs"]
 
@@ -151,9 +151,7 @@ def execute_run(
     outputs: dict[str, Any] = {}
     tick("write", 0, 3)
     with timer.stage("write"):
-        outputs["cashflow_ladder"] = write_result_table(ladder, out_dir, "cashflow_ladder")
-        tick("write", 1, 3)
-        outputs["contract_results"] = write_result_table(contracts, out_dir, "contract_results")
+        outputs.update(write_result_tables({"cashflow_ladder": ladder, "contract_results": contracts}, out_dir))
         tick("write", 2, 3)
         write_rejects_csv(snapshot.rejects, out_dir / "rejects.csv")
         outputs["rejects"] = {"rows": len(snapshot.rejects), "files": ["rejects.csv"]}

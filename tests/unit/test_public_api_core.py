@@ -61,5 +61,6 @@ def test_reports() -> None:
             "next_repricing_days",
             "write_json",
             "write_result_table",
+            "write_result_tables",
         ]
     )

@@ -148,8 +148,21 @@ def _is(table: pa.Table, name: str, values: Sequence[str]) -> npt.NDArray[np.boo
     return np.isin(idx, hits) if hits else np.zeros(table.num_rows, dtype=np.bool_)
 
 
+_DICT_CACHE: dict[tuple[int, str], tuple[IntArray, list[str]]] = {}
+
+
 def _dictionary(table: pa.Table, name: str) -> tuple[IntArray, list[str]]:
-    """Integer codes (-1 = null) and the distinct values of a string column."""
+    """Integer codes (-1 = null) and the distinct values of a string column (memoised while
+    :func:`build_contract_arrays` runs)."""
+    key = (id(table), name)
+    if key in _DICT_CACHE:
+        return _DICT_CACHE[key]
+    out = _dictionary_uncached(table, name)
+    _DICT_CACHE[key] = out
+    return out
+
+
+def _dictionary_uncached(table: pa.Table, name: str) -> tuple[IntArray, list[str]]:
     col = _col(table, name)
     if col is None:
         return np.full(table.num_rows, -1, dtype=np.int64), []
@@ -396,7 +409,7 @@ class ContractArrays:
     def work_estimate(self, n_scenarios: int) -> npt.NDArray[np.float64]:
         """Relative work per contract: its schedule events, walked once or once per scenario."""
         walks = np.where(self.ci[:, K.I_FLOATING] != 0, 1.0 + 0.5 * (n_scenarios - 1), 1.0)
-        return (8.0 + self.max_events) * walks
+        return np.asarray((8.0 + self.max_events) * walks, dtype=np.float64)
 
     def horizon_days(self, as_of_day: int) -> int:
         """Days from as-of to the latest maturity plus the longest index tenor (DF table size)."""
@@ -510,10 +523,21 @@ def build_contract_arrays(
     rate_schedule: pa.Table | None = None,
 ) -> ContractArrays:
     """Convert the clean positions table into kernel arrays (see :mod:`openalm.engine.kernel`)."""
+    _DICT_CACHE.clear()
+    try:
+        return _build_contract_arrays(positions, ctx, cash_flow_schedule, rate_schedule)
+    finally:
+        _DICT_CACHE.clear()
+
+
+def _build_contract_arrays(
+    positions: pa.Table, ctx: MarketContext, cash_flow_schedule: pa.Table | None, rate_schedule: pa.Table | None
+) -> ContractArrays:
     n = positions.num_rows
     a = to_day(ctx.as_of)
-    ci = np.zeros((n, len(K.CI_COLUMNS)), dtype=np.int64)
-    cf = np.full((n, len(K.CF_COLUMNS)), np.nan, dtype=np.float64)
+    # filled column by column (Fortran order), handed to the kernel row-major (one copy)
+    ci = np.zeros((n, len(K.CI_COLUMNS)), dtype=np.int64, order="F")
+    cf = np.full((n, len(K.CF_COLUMNS)), np.nan, dtype=np.float64, order="F")
     warnings: list[str] = []
 
     itype = _codes(positions, "instrument_type", INSTRUMENT_TYPES)
@@ -630,9 +654,9 @@ def build_contract_arrays(
     if need.any() and idx_values:
         codes = np.array([*idx_values, ""], dtype=object)[idx_idx]
         for k in np.nonzero(need)[0]:
-            hit = ctx.fixings.latest(str(codes[k]), int(fix_day[k]))
-            if hit is not None:
-                known[k] = hit[1]
+            fixing = ctx.fixings.latest(str(codes[k]), int(fix_day[k]))
+            if fixing is not None:
+                known[k] = fixing[1]
 
     # IntArray columns
     ci[:, K.I_CAT] = cat
@@ -707,6 +731,8 @@ def build_contract_arrays(
         + np.diff(steps.offsets)
         + 4
     )
+    ci = np.ascontiguousarray(ci)
+    cf = np.ascontiguousarray(cf)
     return ContractArrays(
         ci=ci,
         cf=cf,

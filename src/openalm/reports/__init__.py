@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from openalm.reports.tables import FLOW_KINDS, cashflow_ladder_table, contract_results_table, next_repricing_days
-from openalm.reports.writers import atomic_write, write_json, write_result_table
+from openalm.reports.writers import atomic_write, write_json, write_result_table, write_result_tables
 
 __all__ = [
     "FLOW_KINDS",
@@ -13,4 +13,5 @@ __all__ = [
     "next_repricing_days",
     "write_json",
     "write_result_table",
+    "write_result_tables",
 ]
