@@ -15,11 +15,14 @@ from rich.console import Console
 from rich.table import Table
 
 from openalm.config import load_config
+from openalm.engine.codes import OFF_BALANCE_NO_FLOW
 from openalm.i18n import label
 from openalm.reports.writers import atomic_write
 from openalm.runner import execute_run
 
 __all__ = ["run_demo", "summary_rows"]
+
+OFF_BALANCE_TYPES = frozenset({*OFF_BALANCE_NO_FLOW, "derivative_leg"})
 
 
 def _sum(table: pa.Table, mask: pa.Array | pa.ChunkedArray, column: str) -> float:
@@ -34,8 +37,10 @@ def summary_rows(tables: dict[str, pa.Table], manifest: dict[str, Any]) -> list[
     rows = manifest["rows"]["positions"]
     side = res.column("side")
     pv_rc = res.column("pv_rc")
-    assets = _sum(res, pc.equal(side, "asset"), "principal_balance_rc")
-    liabs = _sum(res, pc.equal(side, "liability"), "principal_balance_rc")
+    # on-balance-sheet totals: off-balance commitments and derivative notionals are left out
+    on_bs = pc.invert(pc.is_in(res.column("instrument_type"), pa.array(sorted(OFF_BALANCE_TYPES))))
+    assets = _sum(res, pc.and_(on_bs, pc.equal(side, "asset")), "principal_balance_rc")
+    liabs = _sum(res, pc.and_(on_bs, pc.equal(side, "liability")), "principal_balance_rc")
     out = [
         (label("summary.as_of"), manifest["as_of_date"]),
         (label("summary.contracts_read"), f"{rows['read']:,}"),
