@@ -316,3 +316,16 @@ def test_executors_give_identical_results() -> None:
         assert r.n_flows == base.n_flows
         np.testing.assert_array_equal(r.ladder, base.ladder, err_msg=exe)
         np.testing.assert_array_equal(r.pv, base.pv, err_msg=exe)
+
+
+def test_dask_executor_connects_to_an_existing_scheduler() -> None:
+    """``--scheduler ADDRESS``: the run goes to a cluster that is already up, and gives the same result."""
+    from dask.distributed import LocalCluster
+
+    book = make_book(random_book_rows(11, 150))
+    local = book.run(CONFIG, executor="local", partition_size=40, workers=2)
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        remote = book.run(CONFIG, executor="dask", scheduler=cluster.scheduler_address, partition_size=40)
+        assert cluster.status.name == "running"  # still up: the run did not close it
+    np.testing.assert_array_equal(remote.ladder, local.ladder)
+    np.testing.assert_array_equal(remote.pv, local.pv)
