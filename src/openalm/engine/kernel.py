@@ -886,6 +886,26 @@ def walk_events(
     return nfl, pv
 
 
+@njit(cache=True)
+def _stream_buffers(m: int):
+    """Scratch for the date streams of one contract (interest, principal, resets, steps)."""
+    return (
+        np.empty(m, np.int64), np.empty(m, np.int64), np.empty(m, np.int64), np.empty(m, np.float64),
+        np.empty(m, np.int64), np.empty(m, np.int64), np.empty(m, np.int64),
+    )  # fmt: skip
+
+
+@njit(cache=True)
+def _event_buffers(m: int):
+    """Scratch for the merged events of one contract (at most 4 x the stream bound)."""
+    k = 4 * m
+    return (
+        np.empty(k, np.int64), np.empty(k, np.int64), np.empty(k, np.int64), np.zeros(k, np.float64),
+        np.zeros(k, np.float64), np.zeros(k, np.int64), np.zeros(k, np.float64), np.zeros(k, np.int64),
+        np.zeros(k, np.int64), np.ones(k, np.float64),
+    )  # fmt: skip
+
+
 @njit(cache=True, nogil=True)
 def run_partition_kernel(
     ci, cf, as_of, shocks, ladder_slot, c_off, c_t, c_z, df_tab, curve_ccy,
@@ -907,23 +927,8 @@ def run_partition_kernel(
     n_sets = lookup.shape[0]
     max_day = lookup.shape[1] - 1
     m = max_events + 8
-    buf_i = np.empty(m, np.int64)
-    buf_ig = np.empty(m, np.int64)
-    buf_p = np.empty(m, np.int64)
-    buf_pg = np.empty(m, np.float64)
-    buf_r = np.empty(m, np.int64)
-    buf_s = np.empty(m, np.int64)
-    buf_sk = np.empty(m, np.int64)
-    ev_day = np.empty(4 * m, np.int64)
-    ev_flag = np.empty(4 * m, np.int64)
-    ev_aux = np.empty(4 * m, np.int64)
-    ev_pa = np.zeros(4 * m, np.float64)
-    ev_tau = np.zeros(4 * m, np.float64)
-    ev_pay = np.zeros(4 * m, np.int64)
-    ev_tadv = np.zeros(4 * m, np.float64)
-    ev_f = np.zeros(4 * m, np.int64)
-    ev_fe = np.zeros(4 * m, np.int64)
-    ev_ftau = np.ones(4 * m, np.float64)
+    buf_i, buf_ig, buf_p, buf_pg, buf_r, buf_s, buf_sk = _stream_buffers(m)
+    ev_day, ev_flag, ev_aux, ev_pa, ev_tau, ev_pay, ev_tadv, ev_f, ev_fe, ev_ftau = _event_buffers(m)
     fl_day = np.empty(8 * m, np.int64)
     fl_amt = np.empty(8 * m, np.float64)
     fl_kind = np.empty(8 * m, np.int64)
@@ -1048,23 +1053,8 @@ def walk_contract(
 
     Returns the number of flows; ``m`` is the contract's event bound. Used for audit and tests.
     """
-    buf_i = np.empty(m, np.int64)
-    buf_ig = np.empty(m, np.int64)
-    buf_p = np.empty(m, np.int64)
-    buf_pg = np.empty(m, np.float64)
-    buf_r = np.empty(m, np.int64)
-    buf_s = np.empty(m, np.int64)
-    buf_sk = np.empty(m, np.int64)
-    ev_day = np.empty(4 * m, np.int64)
-    ev_flag = np.empty(4 * m, np.int64)
-    ev_aux = np.empty(4 * m, np.int64)
-    ev_pa = np.zeros(4 * m, np.float64)
-    ev_tau = np.zeros(4 * m, np.float64)
-    ev_pay = np.zeros(4 * m, np.int64)
-    ev_tadv = np.zeros(4 * m, np.float64)
-    ev_f = np.zeros(4 * m, np.int64)
-    ev_fe = np.zeros(4 * m, np.int64)
-    ev_ftau = np.ones(4 * m, np.float64)
+    buf_i, buf_ig, buf_p, buf_pg, buf_r, buf_s, buf_sk = _stream_buffers(m)
+    ev_day, ev_flag, ev_aux, ev_pa, ev_tau, ev_pay, ev_tadv, ev_f, ev_fe, ev_ftau = _event_buffers(m)
     fl_ev = np.empty(fl_day.shape[0], np.int64)
     ne, nfl0, n_prin_total, last_prin, extra, tau_reg, acc0, ns, is_sched = build_events(
         i, ci, cf, as_of,
