@@ -82,9 +82,6 @@ class MarketContext:
     profile_undated: frozenset[str]
     warnings: tuple[str, ...] = ()
 
-    def curve(self, curve_id: str, curves: CurveSet) -> ZeroCurve:
-        return curves[curve_id]
-
 
 def _col(table: pa.Table, name: str) -> pa.ChunkedArray | None:
     return table.column(name) if name in table.column_names else None
@@ -446,14 +443,12 @@ def decode_group(g: int, currencies: Sequence[str]) -> tuple[str, str, str]:
     return currencies[rest // len(SIDES)], SIDES[rest % len(SIDES)], INSTRUMENT_TYPES[it]
 
 
-def _csr(table: pa.Table | None, positions: pa.Table, date_col: str, a_col: str, b_col: str,
-         kind_filter: tuple[str, str] | None = None) -> Csr:  # fmt: skip
+def _csr(table: pa.Table | None, positions: pa.Table, date_col: str, a_col: str, b_col: str) -> Csr:
+    """Rows of a companion table per position (CSR, sorted by position then date)."""
     n = positions.num_rows
     if table is None or table.num_rows == 0:
         return Csr.empty(n)
     t = table
-    if kind_filter is not None and kind_filter[0] in t.column_names:
-        pass
     ids = positions.column("position_id")
     pos_index = pc.index_in(pc.cast(t.column("position_id"), pa.string()), value_set=pc.cast(ids, pa.string()))
     row = np.asarray(pos_index.fill_null(-1).to_numpy(zero_copy_only=False), np.int64)
