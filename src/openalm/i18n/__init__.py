@@ -24,13 +24,23 @@ Language = Literal["zh", "en"]
 
 @cache
 def labels() -> dict[str, dict[str, str]]:
-    """The whole catalogue, ``key -> {"zh": ..., "en": ...}``."""
-    text = resources.files("openalm.i18n").joinpath("labels.yaml").read_text(encoding="utf-8")
-    data = yaml.safe_load(text)
-    for key, entry in data.items():
-        if set(entry) != {"zh", "en"}:
-            raise ValueError(f"label {key!r} must have exactly zh and en, has {sorted(entry)}")
-    return data  # type: ignore[no-any-return]
+    """The whole catalogue, ``key -> {"zh": ..., "en": ...}``.
+
+    The catalogue is ``labels.yaml`` plus one ``labels_<area>.yaml`` per functional area, merged;
+    a key defined twice is an error, so the files together form one catalogue.
+    """
+    folder = resources.files("openalm.i18n")
+    names = sorted(p.name for p in folder.iterdir() if p.name.startswith("labels") and p.name.endswith(".yaml"))
+    data: dict[str, dict[str, str]] = {}
+    for name in names:
+        part = yaml.safe_load(folder.joinpath(name).read_text(encoding="utf-8")) or {}
+        for key, entry in part.items():
+            if key in data:
+                raise ValueError(f"label {key!r} is defined twice (again in {name})")
+            if not isinstance(entry, dict) or set(entry) != {"zh", "en"}:
+                raise ValueError(f"label {key!r} in {name} must have exactly zh and en, has {entry!r}")
+            data[key] = entry
+    return data
 
 
 def default_language() -> Language:
