@@ -19,13 +19,31 @@ from openalm.engine.contracts import (
 from openalm.engine.run import EngineResult, KernelParams, run_engine
 from openalm.market import CurveSet, Fixings, FxRates, ShockSet
 
-__all__ = ["PreparedBook", "prepare_book"]
+__all__ = ["BookUniverse", "PreparedBook", "book_universe", "prepare_book"]
 
 
 def _unique(table: pa.Table, column: str) -> list[str]:
     if column not in table.column_names:
         return []
     return sorted(str(v) for v in table.column(column).drop_null().unique().to_pylist())
+
+
+@dataclass(frozen=True)
+class BookUniverse:
+    """The currencies, holiday calendars and rate indices a book uses (sorted)."""
+
+    currencies: tuple[str, ...]
+    calendars: tuple[str, ...]
+    indices: tuple[str, ...]
+
+
+def book_universe(positions: pa.Table) -> BookUniverse:
+    """The universe of a positions table."""
+    return BookUniverse(
+        tuple(_unique(positions, "currency")),
+        tuple(_unique(positions, "holiday_calendar")),
+        tuple(_unique(positions, "rate_index")),
+    )
 
 
 @dataclass(frozen=True)
@@ -61,18 +79,26 @@ def prepare_book(
     fixings: Fixings | None = None,
     cash_flow_schedule: pa.Table | None = None,
     rate_schedule: pa.Table | None = None,
+    universe: BookUniverse | None = None,
 ) -> PreparedBook:
-    """Pack a clean positions table and its market data for the kernel."""
+    """Pack a clean positions table and its market data for the kernel.
+
+    ``universe`` fixes the currencies, calendars and indices the market context is built for; by
+    default those of ``positions``. A run over part of a book (an incremental run recomputing a
+    few partitions) passes the whole book's universe so that its ladder groups and market arrays
+    are exactly those of a full run.
+    """
+    universe = universe or book_universe(positions)
     ctx = build_market_context(
         as_of=as_of,
         config=config,
         curves=curves,
-        currencies=_unique(positions, "currency"),
+        currencies=list(universe.currencies),
         rate_indices=rate_indices,
         fixings=fixings,
         fx=fx,
-        calendar_codes=_unique(positions, "holiday_calendar"),
-        index_codes=_unique(positions, "rate_index"),
+        calendar_codes=list(universe.calendars),
+        index_codes=list(universe.indices),
         scenarios=config.scenarios,
         shock_set=ShockSet.load(config.shock_set_name),
     )

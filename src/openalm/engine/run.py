@@ -31,7 +31,9 @@ __all__ = [
     "PartialResult",
     "map_partition",
     "plan_partitions",
+    "reduce_partials",
     "run_engine",
+    "run_partitions",
 ]
 
 EXECUTORS = ("local", "processes", "dask")
@@ -186,7 +188,7 @@ def _reduce(partials: Sequence[PartialResult], executor: str) -> EngineResult:
 
 
 def _dask_map(
-    parts: list[ContractArrays], params: KernelParams, workers: int, scheduler: str | None,
+    parts: list[ContractArrays], numbers: list[int], params: KernelParams, workers: int, scheduler: str | None,
     on_done: Callable[[int], None],
 ) -> list[PartialResult]:  # fmt: skip
     from dask.distributed import Client, LocalCluster, as_completed
@@ -201,7 +203,9 @@ def _dask_map(
         client = Client(cluster)
     try:
         p_future = client.scatter(params, broadcast=True)
-        futures = [client.submit(map_partition, k, part, p_future, pure=False) for k, part in enumerate(parts)]
+        futures = [
+            client.submit(map_partition, numbers[k], part, p_future, pure=False) for k, part in enumerate(parts)
+        ]
         out: list[PartialResult] = []
         for fut in as_completed(futures):
             out.append(fut.result())
@@ -211,6 +215,68 @@ def _dask_map(
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def run_partitions(
+    arrays: ContractArrays,
+    params: KernelParams,
+    ranges: Sequence[tuple[int, int]],
+    *,
+    indices: Sequence[int] | None = None,
+    executor: str = "local",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> list[PartialResult]:
+    """Map the kernel over explicit row ranges of ``arrays`` (the map step only, no reduce).
+
+    ``indices`` numbers the partials (default ``0..len(ranges)-1``): an incremental run maps only
+    the partitions whose contracts changed and numbers them as in the full plan, so that
+    :func:`reduce_partials` can merge them with the stored partials of the other partitions.
+    """
+    if executor not in EXECUTORS:
+        raise ConfigError(f"executor must be one of {EXECUTORS}, got {executor!r}")
+    numbers = list(range(len(ranges))) if indices is None else list(indices)
+    if len(numbers) != len(ranges):
+        raise ValueError("indices and ranges differ in length")
+    parts = [arrays.partition(lo, hi) for lo, hi in ranges]
+    total = len(parts)
+    n_workers = workers or os.cpu_count() or 1
+
+    def done(k: int) -> None:
+        if on_progress is not None:
+            on_progress(k, total)
+
+    partials: list[PartialResult] = []
+    if total == 0:
+        return partials
+    if executor == "local":
+        if n_workers == 1 or total == 1:
+            for k, part in enumerate(parts):
+                partials.append(map_partition(numbers[k], part, params))
+                done(k + 1)
+        else:
+            with ThreadPoolExecutor(max_workers=n_workers) as pool:
+                futures = [pool.submit(map_partition, numbers[k], part, params) for k, part in enumerate(parts)]
+                for k, fut in enumerate(futures):
+                    partials.append(fut.result())
+                    done(k + 1)
+    elif executor == "processes":
+        import multiprocessing as mp
+
+        with ProcessPoolExecutor(max_workers=n_workers, mp_context=mp.get_context("spawn")) as ppool:
+            pfutures = [ppool.submit(map_partition, numbers[k], part, params) for k, part in enumerate(parts)]
+            for k, fut in enumerate(pfutures):
+                partials.append(fut.result())
+                done(k + 1)
+    else:
+        partials = _dask_map(parts, numbers, params, n_workers, scheduler, done)
+    return partials
+
+
+def reduce_partials(partials: Sequence[PartialResult], executor: str) -> EngineResult:
+    """Sum partial ladders in partition order and stack PVs (the reduce step; deterministic)."""
+    return _reduce(partials, executor)
 
 
 def run_engine(
@@ -227,34 +293,7 @@ def run_engine(
     if executor not in EXECUTORS:
         raise ConfigError(f"executor must be one of {EXECUTORS}, got {executor!r}")
     ranges = plan_partitions(arrays.n, partition_size, arrays.work_estimate(params.shocks.shape[0]))
-    parts = [arrays.partition(lo, hi) for lo, hi in ranges]
-    total = len(parts)
-    n_workers = workers or os.cpu_count() or 1
-
-    def done(k: int) -> None:
-        if on_progress is not None:
-            on_progress(k, total)
-
-    partials: list[PartialResult] = []
-    if executor == "local":
-        if n_workers == 1 or total == 1:
-            for k, part in enumerate(parts):
-                partials.append(map_partition(k, part, params))
-                done(k + 1)
-        else:
-            with ThreadPoolExecutor(max_workers=n_workers) as pool:
-                futures = [pool.submit(map_partition, k, part, params) for k, part in enumerate(parts)]
-                for k, fut in enumerate(futures):
-                    partials.append(fut.result())
-                    done(k + 1)
-    elif executor == "processes":
-        import multiprocessing as mp
-
-        with ProcessPoolExecutor(max_workers=n_workers, mp_context=mp.get_context("spawn")) as ppool:
-            pfutures = [ppool.submit(map_partition, k, part, params) for k, part in enumerate(parts)]
-            for k, fut in enumerate(pfutures):
-                partials.append(fut.result())
-                done(k + 1)
-    else:
-        partials = _dask_map(parts, params, n_workers, scheduler, done)
+    partials = run_partitions(
+        arrays, params, ranges, executor=executor, workers=workers, scheduler=scheduler, on_progress=on_progress
+    )
     return _reduce(partials, executor)

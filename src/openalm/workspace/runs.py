@@ -1,0 +1,500 @@
+"""Runs inside a workspace: stable partitions, stored partials, incremental re-runs, export.
+
+A workspace run cuts the book into partitions by a **partition plan** fixed per as-of date: the
+contracts are ordered by a locality key (``engine.partition_key``, default source system, product,
+branch, then the contract key) and the plan stores the split keys between partitions. Later runs
+of the same as-of date, on any snapshot version, reuse the plan, so a contract stays in its
+partition whatever else changes, and contracts that are corrected together (one feed, one
+product, one branch) sit together.
+
+Each partition's inputs are hashed (its positions rows and their schedule rows). The run stores,
+per partition, the kernel's partial ladder and the partition's contract results. An incremental
+run finds the latest run of the same as-of date with the same plan and the same context (config,
+market data, code version, the book's currencies / calendars / indices), recomputes only the
+partitions whose hash changed and links the stored files of the others. Reduction always reads
+every partition's stored partial and sums them in partition order, in full and incremental runs
+alike, so both give bit-identical results.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import os
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+import openalm
+from openalm.config import RunConfig
+from openalm.data.loaders import SOURCE_ROW
+from openalm.engine.book import book_universe, prepare_book
+from openalm.engine.run import EngineResult, PartialResult, run_partitions
+from openalm.errors import DataError, OpenALMError, ReconciliationError
+from openalm.market import Fixings, FxRates, curves_from_table
+from openalm.reports.tables import cashflow_ladder_table, contract_results_table
+from openalm.reports.writers import write_json, write_result_tables
+from openalm.workspace._files import checkpoint, link_or_copy, staging_dir, write_lock
+from openalm.workspace.catalog import Catalog, current_user
+from openalm.workspace.store import SnapshotVersion, Workspace
+
+__all__ = [
+    "DEFAULT_PARTITION_KEY",
+    "PartitionPlan",
+    "WorkspaceRun",
+    "export_run",
+    "load_run",
+    "read_run_table",
+    "run_in_workspace",
+]
+
+#: Locality columns the plan orders contracts by, before the contract key.
+DEFAULT_PARTITION_KEY: Final = ("source_system", "product_code", "branch_id")
+_SEP: Final = "\x1f"
+_MARKET_TABLES: Final = ("curves", "fx_rates", "rate_indices", "index_fixings")
+_SCHEDULE_TABLES: Final = ("cash_flow_schedule", "rate_schedule")
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class PartitionPlan:
+    """Split keys cutting the ordered book into ``len(split_keys) + 1`` partitions."""
+
+    plan_id: str
+    as_of: dt.date
+    key_columns: tuple[str, ...]
+    split_keys: tuple[str, ...]
+
+    @property
+    def n_partitions(self) -> int:
+        return len(self.split_keys) + 1
+
+    @staticmethod
+    def make(as_of: dt.date, key_columns: Sequence[str], sorted_keys: pl.Series, partition_size: int) -> PartitionPlan:
+        n = len(sorted_keys)
+        k = max(1, -(-n // max(partition_size, 1)))
+        splits = tuple(str(sorted_keys[(j * n) // k]) for j in range(1, k)) if n else ()
+        text = json.dumps([as_of.isoformat(), list(key_columns), list(splits)], ensure_ascii=False)
+        return PartitionPlan(hashlib.sha256(text.encode()).hexdigest()[:16], as_of, tuple(key_columns), splits)
+
+
+@dataclass
+class WorkspaceRun:
+    """A committed workspace run."""
+
+    run_id: str
+    as_of: dt.date
+    snapshot: SnapshotVersion
+    path: Path
+    kind: str
+    partitions: int
+    recomputed: list[int]
+    manifest: dict[str, Any]
+    tables: dict[str, pa.Table] = field(default_factory=dict)
+
+
+def _locality_keys(positions: pa.Table, key_columns: Sequence[str]) -> pl.Series:
+    cols = [*key_columns, "reporting_entity_id", "position_id"]
+    frame = pl.from_arrow(positions.select([c for c in cols if c in positions.column_names]))
+    assert isinstance(frame, pl.DataFrame)
+    parts = [frame.get_column(c).cast(pl.Utf8).fill_null("") for c in frame.columns]
+    out = parts[0]
+    for p in parts[1:]:
+        out = out + _SEP + p
+    return out.alias("_key")
+
+
+def _plan_for(ws: Workspace, as_of: dt.date, keys: pl.Series, config: RunConfig, key_columns: Sequence[str],
+              replan: bool) -> tuple[PartitionPlan, bool]:  # fmt: skip
+    rows = ws.catalog.query("SELECT * FROM partition_plans WHERE as_of = ? ORDER BY created_at DESC LIMIT 1", [as_of])
+    if rows and not replan:
+        r = rows[0]
+        return PartitionPlan(r["plan_id"], as_of, tuple(json.loads(r["key_columns"])),
+                             tuple(json.loads(r["split_keys"]))), False  # fmt: skip
+    return PartitionPlan.make(as_of, key_columns, keys.sort(), config.engine.partition_size), True
+
+
+def _ipc_hash(table: pa.Table, digest: Any) -> None:
+    sink = io.BytesIO()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    digest.update(sink.getbuffer())
+
+
+def _partition_hashes(
+    positions: pa.Table, bounds: npt.NDArray[np.int64], schedules: Mapping[str, pa.Table | None]
+) -> list[str]:
+    """SHA-256 of each partition's input rows (positions and their schedule rows; no lineage columns)."""
+    body = positions.drop_columns([SOURCE_ROW]) if SOURCE_ROW in positions.column_names else positions
+    part_of = np.repeat(np.arange(len(bounds) - 1), np.diff(bounds))
+    sched_parts: dict[str, tuple[pa.Table, npt.NDArray[np.int64]]] = {}
+    if any(t is not None and t.num_rows for t in schedules.values()):
+        ids = pl.DataFrame({"position_id": positions.column("position_id").to_pylist(), "_p": part_of})
+        for name, t in schedules.items():
+            if t is None or not t.num_rows:
+                continue
+            frame = pl.from_arrow(t.drop_columns([SOURCE_ROW]) if SOURCE_ROW in t.column_names else t)
+            assert isinstance(frame, pl.DataFrame)
+            joined = frame.join(ids.unique("position_id"), on="position_id", how="left")
+            joined = joined.sort(["_p", *frame.columns], nulls_last=True)
+            parts = joined.get_column("_p").fill_null(-1).to_numpy()
+            sched_parts[name] = (joined.drop("_p").to_arrow(), parts)
+    out = []
+    for p in range(len(bounds) - 1):
+        digest = hashlib.sha256()
+        _ipc_hash(body.slice(int(bounds[p]), int(bounds[p + 1] - bounds[p])), digest)
+        for name in sorted(sched_parts):
+            t, parts = sched_parts[name]
+            sel = np.flatnonzero(parts == p)
+            digest.update(name.encode())
+            if sel.size:
+                _ipc_hash(t.slice(int(sel[0]), int(sel.size)), digest)
+        out.append(digest.hexdigest())
+    return out
+
+
+def _context_hash(
+    config: RunConfig, snap: SnapshotVersion, ws: Workspace, plan: PartitionPlan, universe: Any
+) -> str:
+    values = config.model_dump(mode="json")
+    engine = dict(values.get("engine", {}))
+    for volatile in ("executor", "workers", "scheduler", "partition_size"):
+        engine.pop(volatile, None)
+    values["engine"] = engine
+    market = {
+        r["table_name"]: r["content_sha256"]
+        for r in ws.catalog.query(
+            "SELECT table_name, content_sha256 FROM snapshot_tables WHERE snapshot_id = ?", [snap.snapshot_id]
+        )
+        if r["table_name"] in _MARKET_TABLES
+    }
+    text = json.dumps(
+        {
+            "code": openalm.__version__,
+            "config": values,
+            "market": market,
+            "plan": plan.plan_id,
+            "universe": [universe.currencies, universe.calendars, universe.indices],
+            "as_of": snap.as_of.isoformat(),
+        },
+        sort_keys=True,
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _save_partial(path: Path, partial: PartialResult) -> None:
+    flat = partial.ladder.reshape(-1)
+    nz = np.flatnonzero(flat)
+    np.savez(path, shape=np.asarray(partial.ladder.shape, np.int64), index=nz.astype(np.int64), value=flat[nz],
+             n_flows=np.asarray([partial.n_flows], np.int64))  # fmt: skip
+
+
+def _add_partial(path: Path, into: npt.NDArray[np.float64] | None) -> tuple[npt.NDArray[np.float64], int]:
+    with np.load(path) as data:
+        shape = tuple(int(x) for x in data["shape"])
+        if into is None:
+            into = np.zeros(shape, np.float64)
+        elif into.shape != shape:
+            raise OpenALMError(f"stored partial {path} has shape {shape}, expected {into.shape}")
+        flat = into.reshape(-1)
+        flat[data["index"]] += data["value"]
+        return into, int(data["n_flows"][0])
+
+
+def _check_reconciliation(snap: SnapshotVersion, config: RunConfig) -> list[str]:
+    policy = getattr(getattr(config, "reconciliation", None), "policy", "warn")
+    if snap.reconciliation_status == "breaks":
+        message = (
+            f"snapshot {snap.label} does not reconcile to the general ledger (breaks beyond tolerance); "
+            "see reconciliation.csv in its reports"
+        )
+        if policy == "block":
+            raise ReconciliationError(message + "; the run is blocked by reconciliation.policy = block")
+        return [message]
+    return []
+
+
+def run_in_workspace(
+    ws: Workspace,
+    as_of: dt.date,
+    config: RunConfig,
+    *,
+    version: int | None = None,
+    full: bool = False,
+    replan: bool = False,
+    executor: str | None = None,
+    scheduler: str | None = None,
+    user: str | None = None,
+    progress: Progress | None = None,
+    keep_tables: bool = False,
+) -> WorkspaceRun:
+    """Run the engine on a snapshot version of the workspace (incrementally when possible)."""
+    user = user or current_user()
+    started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    t0 = time.perf_counter()
+    timings: dict[str, float] = {}
+
+    def lap(name: str, since: float) -> float:
+        now = time.perf_counter()
+        timings[name] = round(now - since, 4)
+        return now
+
+    def tick(stage: str, done: int, total: int) -> None:
+        if progress is not None:
+            progress(stage, done, total)
+
+    with write_lock(ws.root):
+        ws.recover()
+        snap = ws.snapshot(as_of, version)
+        warnings = _check_reconciliation(snap, config)
+        tick("load", 0, 1)
+        tables = {name: ws.read_table(snap, name) for name in snap.tables}
+        positions = tables["positions"]
+        if positions is None:
+            raise DataError(f"snapshot {snap.label} has no positions table")
+        if tables.get("curves") is None:
+            raise DataError(f"snapshot {snap.label} has no curves table; PV needs a zero curve per currency")
+        tick("load", 1, 1)
+        t = lap("load", t0)
+
+        key_columns = tuple(getattr(config.engine, "partition_key", DEFAULT_PARTITION_KEY))
+        keys = _locality_keys(positions, key_columns)
+        plan, new_plan = _plan_for(ws, as_of, keys, config, key_columns, replan)
+        if new_plan is False and tuple(plan.key_columns) != key_columns:
+            keys = _locality_keys(positions, plan.key_columns)
+        order = keys.arg_sort().to_numpy()
+        positions = positions.take(pa.array(order))
+        sorted_keys = keys.gather(order)
+        split = pl.Series(list(plan.split_keys), dtype=pl.Utf8)
+        cuts = split.search_sorted(sorted_keys, side="right").to_numpy() if len(split) else np.zeros(len(keys), int)
+        bounds = np.searchsorted(cuts, np.arange(plan.n_partitions + 1), side="left").astype(np.int64)
+        schedules = {n: tables.get(n) for n in _SCHEDULE_TABLES}
+        hashes = _partition_hashes(positions, bounds, schedules)
+        universe = book_universe(positions)
+        context = _context_hash(config, snap, ws, plan, universe)
+        t = lap("plan", t)
+
+        base = None
+        if not full:
+            rows = ws.catalog.query(
+                "SELECT run_id, path FROM runs WHERE as_of = ? AND plan_id = ? AND context_sha256 = ? "
+                "ORDER BY finished_at DESC LIMIT 1",
+                [as_of, plan.plan_id, context],
+            )
+            base = rows[0] if rows else None
+        base_hashes: dict[int, str] = {}
+        if base is not None:
+            base_hashes = {
+                int(r["partition"]): r["content_sha256"]
+                for r in ws.catalog.query(
+                    "SELECT partition, content_sha256 FROM run_partitions WHERE run_id = ?", [base["run_id"]]
+                )
+            }
+        changed = [p for p in range(plan.n_partitions) if base_hashes.get(p) != hashes[p]]
+
+        run_id = uuid.uuid4().hex[:16]
+        rel = f"results/as_of={as_of.isoformat()}/run={run_id}"
+        with staging_dir(ws.root, "run") as stage:
+            (stage / "partials").mkdir()
+            (stage / "contract_results").mkdir()
+            # the changed partitions' contracts, in plan order
+            take = np.concatenate([np.arange(bounds[p], bounds[p + 1]) for p in changed]) if changed else np.zeros(0, int)
+            sub = positions.take(pa.array(take, pa.int64()))
+            sub_bounds = np.concatenate([[0], np.cumsum([bounds[p + 1] - bounds[p] for p in changed])]).astype(int)
+            book = prepare_book(
+                sub,
+                as_of=as_of,
+                config=config,
+                curves=curves_from_table(tables["curves"], as_of),
+                fx=FxRates.from_table(tables["fx_rates"], as_of=as_of, reporting_currency=config.reporting_currency)
+                if tables.get("fx_rates") is not None
+                else None,
+                rate_indices=tables.get("rate_indices"),
+                fixings=Fixings.from_table(tables["index_fixings"]) if tables.get("index_fixings") is not None else None,
+                cash_flow_schedule=tables.get("cash_flow_schedule"),
+                rate_schedule=tables.get("rate_schedule"),
+                universe=universe,
+            )
+            warnings.extend(book.ctx.warnings)
+            warnings.extend(book.arrays.warnings)
+            t = lap("prepare", t)
+            ranges = [(int(sub_bounds[j]), int(sub_bounds[j + 1])) for j in range(len(changed))]
+            partials = run_partitions(
+                book.arrays,
+                book.params,
+                ranges,
+                indices=changed,
+                executor=executor or config.engine.executor,
+                workers=config.engine.workers,
+                scheduler=scheduler or config.engine.scheduler,
+                on_progress=lambda d, n: tick("engine", d, n),
+            )
+            t = lap("engine", t)
+            by_index = {p.index: p for p in partials}
+            for j, p in enumerate(changed):
+                partial = by_index[p]
+                lo, hi = ranges[j]
+                _save_partial(stage / "partials" / f"part-{p:05d}.npz", partial)
+                part_result = EngineResult(partial.ladder, partial.pv, partial.n_flows, 1, "local")
+                cr = contract_results_table(sub.slice(lo, hi - lo), book.arrays.partition(lo, hi), part_result,
+                                            book.ctx, warnings)  # fmt: skip
+                pq.write_table(cr, stage / "contract_results" / f"part-{p:05d}.parquet", compression="zstd")
+            checkpoint("run_partials_written")
+            if base is not None:
+                base_dir = ws.root / base["path"]
+                for p in range(plan.n_partitions):
+                    if p in by_index:
+                        continue
+                    link_or_copy(base_dir / "partials" / f"part-{p:05d}.npz", stage / "partials" / f"part-{p:05d}.npz")
+                    link_or_copy(base_dir / "contract_results" / f"part-{p:05d}.parquet",
+                                 stage / "contract_results" / f"part-{p:05d}.parquet")  # fmt: skip
+            t = lap("partials", t)
+            # reduce: every partition's stored partial, in partition order (full and incremental alike)
+            ladder = None
+            n_flows = 0
+            for p in range(plan.n_partitions):
+                ladder, nf = _add_partial(stage / "partials" / f"part-{p:05d}.npz", ladder)
+                n_flows += nf
+            assert ladder is not None
+            reduced = EngineResult(ladder, np.zeros((0, ladder.shape[0])), n_flows, plan.n_partitions, "workspace")
+            ladder_table = cashflow_ladder_table(reduced, book.buckets, book.ctx, config.engine.ladder_scenarios,
+                                                 warnings)  # fmt: skip
+            pq.write_table(ladder_table, stage / "cashflow_ladder.parquet", compression="zstd")
+            t = lap("reduce", t)
+            finished = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+            kind = "full" if base is None else "incremental"
+            manifest: dict[str, Any] = {
+                "openalm_version": openalm.__version__,
+                "run_id": run_id,
+                "kind": kind,
+                "base_run_id": None if base is None else base["run_id"],
+                "as_of_date": as_of.isoformat(),
+                "started_at": started.isoformat(timespec="seconds"),
+                "finished_at": finished.isoformat(timespec="seconds"),
+                "workspace": str(ws.root),
+                "snapshot": {
+                    "snapshot_id": snap.snapshot_id,
+                    "version": snap.version,
+                    "content_sha256": snap.content_sha256,
+                    "kind": snap.kind,
+                },
+                "inputs": {
+                    r["table_name"]: {"path": r["path"], "sha256": r["content_sha256"], "rows": r["rows"]}
+                    for r in ws.catalog.query(
+                        "SELECT table_name, path, content_sha256, rows FROM snapshot_tables WHERE snapshot_id = ?",
+                        [snap.snapshot_id],
+                    )
+                },
+                "config": {
+                    "sha256": hashlib.sha256(
+                        json.dumps(config.model_dump(mode="json"), sort_keys=True).encode()
+                    ).hexdigest(),
+                    "values": config.model_dump(mode="json"),
+                },
+                "context_sha256": context,
+                "plan": {"plan_id": plan.plan_id, "partitions": plan.n_partitions, "key_columns": list(plan.key_columns)},
+                "recomputed_partitions": changed,
+                "reused_partitions": plan.n_partitions - len(changed),
+                "rows": snap.counts,
+                "engine": {
+                    "contracts": positions.num_rows,
+                    "contracts_recomputed": int(sub.num_rows),
+                    "flows_projected": n_flows,
+                    "scenarios": list(book.ctx.scenarios),
+                    "bucket_sets": [s.name for s in book.buckets.sets],
+                },
+                "outputs": {
+                    "cashflow_ladder": {"rows": ladder_table.num_rows, "files": ["cashflow_ladder.parquet"]},
+                    "contract_results": {"rows": positions.num_rows, "files": ["contract_results/part-*.parquet"]},
+                },
+                "timings_seconds": timings,
+                "warnings": sorted(set(warnings)),
+            }
+            write_json(manifest, stage / "manifest.json")
+            target = ws.root / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            checkpoint("run_staged")
+            os.replace(stage, target)
+            stage.mkdir()  # staging_dir removes it afterwards
+            checkpoint("run_moved")
+            with ws.catalog.transaction() as con:
+                if new_plan:
+                    con.execute(
+                        "INSERT INTO partition_plans VALUES (?, ?, ?, ?, ?) ON CONFLICT (plan_id) DO NOTHING",
+                        [plan.plan_id, as_of, json.dumps(list(plan.key_columns)), json.dumps(list(plan.split_keys),
+                         ensure_ascii=False), started],
+                    )  # fmt: skip
+                con.execute(
+                    "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [run_id, as_of, snap.snapshot_id, kind, manifest["base_run_id"], plan.plan_id, context,
+                     manifest["config"]["sha256"], openalm.__version__, plan.n_partitions, len(changed), rel,
+                     started, finished, user, json.dumps(manifest, ensure_ascii=False, default=str)],
+                )  # fmt: skip
+                con.executemany(
+                    "INSERT INTO run_partitions VALUES (?, ?, ?, ?, ?)",
+                    [
+                        [run_id, p, hashes[p], int(bounds[p + 1] - bounds[p]), run_id if p in by_index else
+                         str(manifest["base_run_id"])]
+                        for p in range(plan.n_partitions)
+                    ],
+                )  # fmt: skip
+                Catalog.append_audit(
+                    con, "run", f"{as_of.isoformat()} run {run_id}",
+                    {"snapshot": snap.label, "kind": kind, "recomputed": len(changed), "partitions": plan.n_partitions,
+                     "config_sha256": manifest["config"]["sha256"], "base_run_id": manifest["base_run_id"]},
+                    user,
+                )  # fmt: skip
+        timings["total"] = round(time.perf_counter() - t0, 4)
+    out = WorkspaceRun(run_id, as_of, snap, ws.root / rel, kind, plan.n_partitions, changed, manifest)
+    if keep_tables:
+        out.tables = {"cashflow_ladder": ladder_table}
+    return out
+
+
+def load_run(ws: Workspace, run_id: str) -> dict[str, Any]:
+    """The catalogue row of a run (with its manifest decoded)."""
+    rows = ws.catalog.query("SELECT * FROM runs WHERE run_id = ?", [run_id])
+    if not rows:
+        rows = ws.catalog.query("SELECT * FROM runs WHERE run_id LIKE ? ORDER BY finished_at", [run_id + "%"])
+        if len(rows) != 1:
+            raise OpenALMError(f"no run {run_id!r} in the workspace" if not rows else f"run id {run_id!r} is ambiguous")
+    row = dict(rows[0])
+    row["manifest"] = json.loads(row["manifest"])
+    return row
+
+
+def read_run_table(ws: Workspace, run_id: str, table: str) -> pa.Table:
+    """A result table of a workspace run (contract results: every partition, in plan order)."""
+    row = load_run(ws, run_id)
+    folder = ws.root / row["path"]
+    if table == "cashflow_ladder":
+        return pq.read_table(folder / "cashflow_ladder.parquet")
+    if table == "contract_results":
+        parts = sorted((folder / "contract_results").glob("part-*.parquet"))
+        return pa.concat_tables([pq.read_table(p) for p in parts])
+    raise OpenALMError(f"unknown result table {table!r}; expected cashflow_ladder or contract_results")
+
+
+def export_run(ws: Workspace, run_id: str, out_dir: Path) -> dict[str, Any]:
+    """Write a run's result tables as CSV and Parquet plus ``manifest.json`` (interfaces.md shape)."""
+    row = load_run(ws, row_id := run_id)
+    tables = {name: read_run_table(ws, row["run_id"], name) for name in ("cashflow_ladder", "contract_results")}
+    outputs = write_result_tables(tables, Path(out_dir))
+    manifest = dict(row["manifest"])
+    manifest["outputs"] = outputs
+    manifest["exported_from"] = {"workspace": str(ws.root), "run_id": row["run_id"]}
+    write_json(manifest, Path(out_dir) / "manifest.json")
+    ws.catalog.audit("export", f"run {row['run_id']}", {"out_dir": str(Path(out_dir).resolve()), "asked": row_id})
+    return manifest
