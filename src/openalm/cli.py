@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from openalm.cli_workspace import register as register_workspace_commands
 from openalm.config import RunConfig, load_config
 from openalm.errors import ConfigError, DataError, OpenALMError
 from openalm.i18n import label
@@ -83,22 +84,41 @@ def _config(path: Path | None) -> RunConfig:
 
 @app.command()
 def run(
-    snapshot_dir: Annotated[Path, typer.Argument(help="Snapshot folder (positions.* and companion tables).")],
-    as_of: AsOf,
-    out: Annotated[Path, typer.Option("--out", help="Output folder for result tables and manifest.json.")],
+    snapshot_dir: Annotated[
+        Path | None, typer.Argument(help="Snapshot folder (positions.* and companion tables); omit with --workspace.")
+    ] = None,
+    as_of: AsOf = "",
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Output folder for result tables and manifest.json.")
+    ] = None,
     config: ConfigOpt = None,
     executor: Annotated[str | None, typer.Option("--executor", help="local | processes | dask")] = None,
     scheduler: Annotated[
         str | None, typer.Option("--scheduler", help="Dask scheduler address (dask executor).")
     ] = None,
+    workspace: Annotated[
+        Path | None,
+        typer.Option("--workspace", "-w", help="Run on a workspace snapshot (incrementally when possible)."),
+    ] = None,
+    version: Annotated[
+        int | None, typer.Option("--version", help="Workspace snapshot version (default latest).")
+    ] = None,
+    full: Annotated[bool, typer.Option("--full", help="Workspace run: recompute every partition.")] = False,
 ) -> None:
     """Project every contract's cash flows and write cashflow_ladder, contract_results, manifest.json."""
     from openalm.runner import execute_run
 
     try:
+        if not as_of:
+            raise ConfigError("--as-of is required (YYYY-MM-DD)")
         cfg = _config(config)
         if executor is not None and executor not in ("local", "processes", "dask"):
             raise ConfigError(f"--executor {executor!r}: expected local, processes or dask")
+        if workspace is not None:
+            _run_workspace(workspace, _as_of(as_of), cfg, version, full, executor, scheduler, out)
+            return
+        if snapshot_dir is None or out is None:
+            raise ConfigError("give SNAPSHOT_DIR and --out (or --workspace to run on a workspace snapshot)")
         with _Progress() as prog:
             outcome = execute_run(
                 snapshot_dir, _as_of(as_of), out, cfg, config_path=config, executor=executor,
@@ -116,6 +136,29 @@ def run(
         f"{label('summary.contracts_rejected')}: {rows.get('rejected')}  -> {out}",
         highlight=False,
     )
+
+
+def _run_workspace(
+    workspace: Path, as_of: dt.date, cfg: RunConfig, version: int | None, full: bool, executor: str | None,
+    scheduler: str | None, out: Path | None,
+) -> None:  # fmt: skip
+    from openalm.workspace import Workspace, export_run, run_in_workspace
+
+    ws = Workspace.open(workspace)
+    with _Progress() as prog:
+        result = run_in_workspace(ws, as_of, cfg, version=version, full=full, executor=executor, scheduler=scheduler,
+                                  progress=prog)  # fmt: skip
+    m = result.manifest
+    err_console.print(
+        f"run {result.run_id} ({label('ws.kind.' + result.kind)}) {result.snapshot.label}: "
+        f"{label('ws.recomputed')} {len(result.recomputed)}/{result.partitions}, "
+        f"{m['engine']['contracts_recomputed']}/{m['engine']['contracts']} {label('ws.contracts')}, "
+        f"{m['timings_seconds'].get('total', 0):.2f} s",
+        highlight=False,
+    )
+    if out is not None:
+        export_run(ws, result.run_id, out)
+        err_console.print(f"-> {out}", highlight=False)
 
 
 @app.command()
@@ -204,6 +247,9 @@ def bench(
     except OpenALMError as err:
         _fail(err, 1)
     err_console.print(f"{label('summary.wall_time')}: {time.perf_counter() - t0:.1f}", highlight=False)
+
+
+register_workspace_commands(app)
 
 
 def main() -> None:

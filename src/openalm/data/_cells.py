@@ -37,6 +37,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from openalm.conventions.currencies import CURRENCIES
 from openalm.data.schema import DATE_SENTINELS, Column, LogicalType
 from openalm.errors import SchemaError
 
@@ -49,7 +50,6 @@ _NUMBER_RE: Final = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
 _INT_RE: Final = r"^[+-]?[0-9]{1,18}(\.0*)?$"
 _ISO_DATE_RE: Final = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 _COMPACT_DATE_RE: Final = r"^([0-9]{4})([0-9]{2})([0-9]{2})$"
-_CCY_RE: Final = r"^[A-Z]{3}$"
 _COUNTRY_RE: Final = r"^[A-Z]{2}$"
 _SNAKE_RE: Final = r"^[a-z][a-z0-9_]*$"
 _TENOR_RE: Final = r"^[1-9][0-9]{0,3}[DWMY]$"
@@ -354,8 +354,11 @@ def parse_text(text: ArrowColumn, column: Column) -> ParseResult:
     elif kind is LogicalType.ENUM:
         result = _parse_enum(text, column)
     elif kind is LogicalType.CCY:
-        result = _parse_pattern(
-            text, _CCY_RE, "bad_currency", "{value!r} is not an ISO 4217 code; expected three capitals (CNY)"
+        known = pa.array(sorted(CURRENCIES), pa.string())
+        values, bad = _check_distinct(text, lambda d: pc.is_in(d, value_set=known))
+        result = ParseResult(
+            values,
+            [Problem("bad_currency", bad, "{value!r} is not an ISO 4217 currency code; expected e.g. CNY, USD, CNH")],
         )
     elif kind is LogicalType.COUNTRY:
         result = _parse_pattern(

@@ -78,7 +78,9 @@ def _read_text_table(path: Path) -> pa.Table:
             path,
             read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
             convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.string() for n in names}, strings_can_be_null=False, quoted_strings_can_be_null=False
+                column_types={n: pa.string() for n in names},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
             ),
         )
     if suffix == ".parquet":
@@ -167,8 +169,11 @@ def apply_correction(
     base_keys = _key_strings(base_table, key)
     index_of = {k: i for i, k in enumerate(base_keys)}
     quarantine = ws.read_quarantine(base, table)
-    q_keys = set(_key_strings(quarantine, key)) if quarantine is not None and all(
-        k in quarantine.column_names for k in key) else set()  # fmt: skip
+    q_keys = (
+        set(_key_strings(quarantine, key))
+        if quarantine is not None and all(k in quarantine.column_names for k in key)
+        else set()
+    )
 
     upd_rows: list[int] = []
     upd_base: list[int] = []
@@ -237,19 +242,28 @@ def apply_correction(
             texts = changed_text.column(column).to_pylist()
             for i in np.flatnonzero(problem.mask)[:_MAX_LISTED]:
                 value = texts[int(i)]
-                cells.append(f"key {_key_of(changed_text, key, int(i))}, column {column} = {value!r}: "
-                             f"{problem.reason}: {problem.message.format(value=value)}")  # fmt: skip
+                cells.append(
+                    f"key {_key_of(changed_text, key, int(i))}, column {column} = {value!r}: "
+                    f"{problem.reason}: {problem.message.format(value=value)}"
+                )
         raise DataError(_listing("corrected cells cannot be read; nothing was written", cells), file=str(path))
 
     drop = np.zeros(base_table.num_rows, bool)
     drop[upd_base] = True
     drop[del_base] = True
     kept = base_table.filter(pa.array(~drop))
-    changed_typed = parsed_changed.data.select([*[n for n in schema.names if n in parsed_changed.data.column_names],
-                                                SOURCE_ROW])  # fmt: skip
+    changed_typed = parsed_changed.data.select(
+        [*[n for n in schema.names if n in parsed_changed.data.column_names], SOURCE_ROW]
+    )
     changed_typed = pa.table(
-        {n: (changed_typed.column(n) if n in changed_typed.column_names else pa.nulls(changed_typed.num_rows,
-             kept.schema.field(n).type)).cast(kept.schema.field(n).type) for n in kept.column_names}  # fmt: skip
+        {
+            n: (
+                changed_typed.column(n)
+                if n in changed_typed.column_names
+                else pa.nulls(changed_typed.num_rows, kept.schema.field(n).type)
+            ).cast(kept.schema.field(n).type)
+            for n in kept.column_names
+        }
     )
     # updated rows go back to their original place: order by source row
     merged = pa.concat_tables([kept, changed_typed])
@@ -263,8 +277,9 @@ def apply_correction(
         t = merged if name == table else ws.read_table(base, name)
         assert t is not None
         rows_t = np.asarray(t.column(SOURCE_ROW).to_numpy(), np.int64)
-        parsed_all[name] = parse_arrow_table(t.drop_columns([SOURCE_ROW]), TABLES[name], file=f"{name}.parquet",
-                                             source_row=rows_t)  # fmt: skip
+        parsed_all[name] = parse_arrow_table(
+            t.drop_columns([SOURCE_ROW]), TABLES[name], file=f"{name}.parquet", source_row=rows_t
+        )
     files: dict[str, FileInfo] = {}
     dq = getattr(config, "data_quality", None) if config is not None else None
     ingested = ingest_parsed(parsed_all, base.as_of, files, dq=dq)
@@ -272,25 +287,27 @@ def apply_correction(
     bad = [r for r in ingested.rejects if r.table == table and _reject_key(r, key, ingested) in touched]
     new_rejects = [r for r in ingested.rejects if r.table != table or _reject_key(r, key, ingested) in touched]
     if bad or any(c["rejected"] for n, c in ingested.counts.items() if n != table):
-        lines = [f"key {_reject_key(r, key, ingested)}, column {r.column} = {r.value!r}: {r.reason}: {r.message}"
-                 for r in new_rejects]  # fmt: skip
+        lines = [
+            f"key {_reject_key(r, key, ingested)}, column {r.column} = {r.value!r}: {r.reason}: {r.message}"
+            for r in new_rejects
+        ]
         raise DataError(_listing("corrected rows would be rejected; nothing was written", lines), file=str(path))
     if ingested.counts.get(table, {}).get("rejected", 0):
         lines = [f"row {r.row}, column {r.column}: {r.reason}: {r.message}" for r in ingested.rejects]
-        raise DataError(_listing("the correction makes other rows invalid; nothing was written", lines),
-                        file=str(path))  # fmt: skip
+        raise DataError(_listing("the correction makes other rows invalid; nothing was written", lines), file=str(path))
 
     # quarantine of the corrected table: the parent's minus the rows released by inserts
     if quarantine is not None:
-        released = np.array([k in touched for k in _key_strings(quarantine, key)], bool) if q_keys else np.zeros(
-            quarantine.num_rows, bool)  # fmt: skip
+        released = (
+            np.array([k in touched for k in _key_strings(quarantine, key)], bool)
+            if q_keys
+            else np.zeros(quarantine.num_rows, bool)
+        )
         remaining = quarantine.filter(pa.array(~released))
         if remaining.num_rows:
             ingested.quarantine[table] = remaining
     ingested.counts = _carry_counts(base, table, ingested)
-    reuse = {
-        name: (rel, _sha_of(ws, base, name)) for name, rel in base.tables.items() if name != table
-    }
+    reuse = {name: (rel, _sha_of(ws, base, name)) for name, rel in base.tables.items() if name != table}
     for name in reuse:
         ingested.clean.pop(name, None)
     summary = {
@@ -351,4 +368,3 @@ def _listing(title: str, lines: list[str]) -> str:
 
 def correction_log_json(log: list[tuple[Any, ...]]) -> str:
     return json.dumps(log, ensure_ascii=False, default=str)
-

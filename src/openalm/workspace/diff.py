@@ -66,17 +66,31 @@ def diff_versions(ws: Workspace, old: SnapshotVersion, new: SnapshotVersion, tab
     both = a.join(b, on="_key", how="inner", suffix="__new")
     pieces: list[pl.DataFrame] = []
     if added.height:
-        pieces.append(pl.DataFrame({"change": ["added"] * added.height, "key": added.get_column("_key"),
-                                    "column": [None] * added.height, "old": [None] * added.height,
-                                    "new": ["row added"] * added.height},
-                                   schema={"change": pl.Utf8, "key": pl.Utf8, "column": pl.Utf8, "old": pl.Utf8,
-                                           "new": pl.Utf8}))  # fmt: skip
+        pieces.append(
+            pl.DataFrame(
+                {
+                    "change": ["added"] * added.height,
+                    "key": added.get_column("_key"),
+                    "column": [None] * added.height,
+                    "old": [None] * added.height,
+                    "new": ["row added"] * added.height,
+                },
+                schema={"change": pl.Utf8, "key": pl.Utf8, "column": pl.Utf8, "old": pl.Utf8, "new": pl.Utf8},
+            )
+        )
     if removed.height:
-        pieces.append(pl.DataFrame({"change": ["removed"] * removed.height, "key": removed.get_column("_key"),
-                                    "column": [None] * removed.height, "old": ["row removed"] * removed.height,
-                                    "new": [None] * removed.height},
-                                   schema={"change": pl.Utf8, "key": pl.Utf8, "column": pl.Utf8, "old": pl.Utf8,
-                                           "new": pl.Utf8}))  # fmt: skip
+        pieces.append(
+            pl.DataFrame(
+                {
+                    "change": ["removed"] * removed.height,
+                    "key": removed.get_column("_key"),
+                    "column": [None] * removed.height,
+                    "old": ["row removed"] * removed.height,
+                    "new": [None] * removed.height,
+                },
+                schema={"change": pl.Utf8, "key": pl.Utf8, "column": pl.Utf8, "old": pl.Utf8, "new": pl.Utf8},
+            )
+        )
     changed_keys: set[str] = set()
     cells = 0
     for col in a.columns:
@@ -94,10 +108,18 @@ def diff_versions(ws: Workspace, old: SnapshotVersion, new: SnapshotVersion, tab
         cells += n
         keys = sel.get_column("_key")
         changed_keys.update(keys.to_list())
-        pieces.append(pl.DataFrame({"change": ["changed"] * n, "key": keys, "column": [col] * n,
-                                    "old": _text(sel.get_column(col)), "new": _text(sel.get_column(f"{col}__new"))},
-                                   schema={"change": pl.Utf8, "key": pl.Utf8, "column": pl.Utf8, "old": pl.Utf8,
-                                           "new": pl.Utf8}))  # fmt: skip
+        pieces.append(
+            pl.DataFrame(
+                {
+                    "change": ["changed"] * n,
+                    "key": keys,
+                    "column": [col] * n,
+                    "old": _text(sel.get_column(col)),
+                    "new": _text(sel.get_column(f"{col}__new")),
+                },
+                schema={"change": pl.Utf8, "key": pl.Utf8, "column": pl.Utf8, "old": pl.Utf8, "new": pl.Utf8},
+            )
+        )
     if pieces:
         changes = pl.concat(pieces).sort(["change", "key", "column"], nulls_last=True).to_arrow()
     else:

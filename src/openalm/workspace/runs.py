@@ -115,13 +115,15 @@ def _locality_keys(positions: pa.Table, key_columns: Sequence[str]) -> pl.Series
     return out.alias("_key")
 
 
-def _plan_for(ws: Workspace, as_of: dt.date, keys: pl.Series, config: RunConfig, key_columns: Sequence[str],
-              replan: bool) -> tuple[PartitionPlan, bool]:  # fmt: skip
+def _plan_for(
+    ws: Workspace, as_of: dt.date, keys: pl.Series, config: RunConfig, key_columns: Sequence[str], replan: bool
+) -> tuple[PartitionPlan, bool]:
     rows = ws.catalog.query("SELECT * FROM partition_plans WHERE as_of = ? ORDER BY created_at DESC LIMIT 1", [as_of])
     if rows and not replan:
         r = rows[0]
-        return PartitionPlan(r["plan_id"], as_of, tuple(json.loads(r["key_columns"])),
-                             tuple(json.loads(r["split_keys"]))), False  # fmt: skip
+        return PartitionPlan(
+            r["plan_id"], as_of, tuple(json.loads(r["key_columns"])), tuple(json.loads(r["split_keys"]))
+        ), False
     return PartitionPlan.make(as_of, key_columns, keys.sort(), config.engine.partition_size), True
 
 
@@ -164,9 +166,7 @@ def _partition_hashes(
     return out
 
 
-def _context_hash(
-    config: RunConfig, snap: SnapshotVersion, ws: Workspace, plan: PartitionPlan, universe: Any
-) -> str:
+def _context_hash(config: RunConfig, snap: SnapshotVersion, ws: Workspace, plan: PartitionPlan, universe: Any) -> str:
     values = config.model_dump(mode="json")
     engine = dict(values.get("engine", {}))
     for volatile in ("executor", "workers", "scheduler", "partition_size"):
@@ -197,8 +197,13 @@ def _context_hash(
 def _save_partial(path: Path, partial: PartialResult) -> None:
     flat = partial.ladder.reshape(-1)
     nz = np.flatnonzero(flat)
-    np.savez(path, shape=np.asarray(partial.ladder.shape, np.int64), index=nz.astype(np.int64), value=flat[nz],
-             n_flows=np.asarray([partial.n_flows], np.int64))  # fmt: skip
+    np.savez(
+        path,
+        shape=np.asarray(partial.ladder.shape, np.int64),
+        index=nz.astype(np.int64),
+        value=flat[nz],
+        n_flows=np.asarray([partial.n_flows], np.int64),
+    )
 
 
 def _add_partial(path: Path, into: npt.NDArray[np.float64] | None) -> tuple[npt.NDArray[np.float64], int]:
@@ -310,7 +315,9 @@ def run_in_workspace(
             (stage / "partials").mkdir()
             (stage / "contract_results").mkdir()
             # the changed partitions' contracts, in plan order
-            take = np.concatenate([np.arange(bounds[p], bounds[p + 1]) for p in changed]) if changed else np.zeros(0, int)
+            take = (
+                np.concatenate([np.arange(bounds[p], bounds[p + 1]) for p in changed]) if changed else np.zeros(0, int)
+            )
             sub = positions.take(pa.array(take, pa.int64()))
             sub_bounds = np.concatenate([[0], np.cumsum([bounds[p + 1] - bounds[p] for p in changed])]).astype(int)
             book = prepare_book(
@@ -322,7 +329,9 @@ def run_in_workspace(
                 if tables.get("fx_rates") is not None
                 else None,
                 rate_indices=tables.get("rate_indices"),
-                fixings=Fixings.from_table(tables["index_fixings"]) if tables.get("index_fixings") is not None else None,
+                fixings=Fixings.from_table(tables["index_fixings"])
+                if tables.get("index_fixings") is not None
+                else None,
                 cash_flow_schedule=tables.get("cash_flow_schedule"),
                 rate_schedule=tables.get("rate_schedule"),
                 universe=universe,
@@ -348,8 +357,9 @@ def run_in_workspace(
                 lo, hi = ranges[j]
                 _save_partial(stage / "partials" / f"part-{p:05d}.npz", partial)
                 part_result = EngineResult(partial.ladder, partial.pv, partial.n_flows, 1, "local")
-                cr = contract_results_table(sub.slice(lo, hi - lo), book.arrays.partition(lo, hi), part_result,
-                                            book.ctx, warnings)  # fmt: skip
+                cr = contract_results_table(
+                    sub.slice(lo, hi - lo), book.arrays.partition(lo, hi), part_result, book.ctx, warnings
+                )
                 pq.write_table(cr, stage / "contract_results" / f"part-{p:05d}.parquet", compression="zstd")
             checkpoint("run_partials_written")
             if base is not None:
@@ -358,8 +368,10 @@ def run_in_workspace(
                     if p in by_index:
                         continue
                     link_or_copy(base_dir / "partials" / f"part-{p:05d}.npz", stage / "partials" / f"part-{p:05d}.npz")
-                    link_or_copy(base_dir / "contract_results" / f"part-{p:05d}.parquet",
-                                 stage / "contract_results" / f"part-{p:05d}.parquet")  # fmt: skip
+                    link_or_copy(
+                        base_dir / "contract_results" / f"part-{p:05d}.parquet",
+                        stage / "contract_results" / f"part-{p:05d}.parquet",
+                    )
             t = lap("partials", t)
             # reduce: every partition's stored partial, in partition order (full and incremental alike)
             ladder = None
@@ -369,8 +381,9 @@ def run_in_workspace(
                 n_flows += nf
             assert ladder is not None
             reduced = EngineResult(ladder, np.zeros((0, ladder.shape[0])), n_flows, plan.n_partitions, "workspace")
-            ladder_table = cashflow_ladder_table(reduced, book.buckets, book.ctx, config.engine.ladder_scenarios,
-                                                 warnings)  # fmt: skip
+            ladder_table = cashflow_ladder_table(
+                reduced, book.buckets, book.ctx, config.engine.ladder_scenarios, warnings
+            )
             pq.write_table(ladder_table, stage / "cashflow_ladder.parquet", compression="zstd")
             t = lap("reduce", t)
             finished = dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -404,7 +417,11 @@ def run_in_workspace(
                     "values": config.model_dump(mode="json"),
                 },
                 "context_sha256": context,
-                "plan": {"plan_id": plan.plan_id, "partitions": plan.n_partitions, "key_columns": list(plan.key_columns)},
+                "plan": {
+                    "plan_id": plan.plan_id,
+                    "partitions": plan.n_partitions,
+                    "key_columns": list(plan.key_columns),
+                },
                 "recomputed_partitions": changed,
                 "reused_partitions": plan.n_partitions - len(changed),
                 "rows": snap.counts,
@@ -433,29 +450,62 @@ def run_in_workspace(
                 if new_plan:
                     con.execute(
                         "INSERT INTO partition_plans VALUES (?, ?, ?, ?, ?) ON CONFLICT (plan_id) DO NOTHING",
-                        [plan.plan_id, as_of, json.dumps(list(plan.key_columns)), json.dumps(list(plan.split_keys),
-                         ensure_ascii=False), started],
-                    )  # fmt: skip
+                        [
+                            plan.plan_id,
+                            as_of,
+                            json.dumps(list(plan.key_columns)),
+                            json.dumps(list(plan.split_keys), ensure_ascii=False),
+                            started,
+                        ],
+                    )
                 con.execute(
                     "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [run_id, as_of, snap.snapshot_id, kind, manifest["base_run_id"], plan.plan_id, context,
-                     manifest["config"]["sha256"], openalm.__version__, plan.n_partitions, len(changed), rel,
-                     started, finished, user, json.dumps(manifest, ensure_ascii=False, default=str)],
-                )  # fmt: skip
+                    [
+                        run_id,
+                        as_of,
+                        snap.snapshot_id,
+                        kind,
+                        manifest["base_run_id"],
+                        plan.plan_id,
+                        context,
+                        manifest["config"]["sha256"],
+                        openalm.__version__,
+                        plan.n_partitions,
+                        len(changed),
+                        rel,
+                        started,
+                        finished,
+                        user,
+                        json.dumps(manifest, ensure_ascii=False, default=str),
+                    ],
+                )
                 con.executemany(
                     "INSERT INTO run_partitions VALUES (?, ?, ?, ?, ?)",
                     [
-                        [run_id, p, hashes[p], int(bounds[p + 1] - bounds[p]), run_id if p in by_index else
-                         str(manifest["base_run_id"])]
+                        [
+                            run_id,
+                            p,
+                            hashes[p],
+                            int(bounds[p + 1] - bounds[p]),
+                            run_id if p in by_index else str(manifest["base_run_id"]),
+                        ]
                         for p in range(plan.n_partitions)
                     ],
-                )  # fmt: skip
+                )
                 Catalog.append_audit(
-                    con, "run", f"{as_of.isoformat()} run {run_id}",
-                    {"snapshot": snap.label, "kind": kind, "recomputed": len(changed), "partitions": plan.n_partitions,
-                     "config_sha256": manifest["config"]["sha256"], "base_run_id": manifest["base_run_id"]},
+                    con,
+                    "run",
+                    f"{as_of.isoformat()} run {run_id}",
+                    {
+                        "snapshot": snap.label,
+                        "kind": kind,
+                        "recomputed": len(changed),
+                        "partitions": plan.n_partitions,
+                        "config_sha256": manifest["config"]["sha256"],
+                        "base_run_id": manifest["base_run_id"],
+                    },
                     user,
-                )  # fmt: skip
+                )
         timings["total"] = round(time.perf_counter() - t0, 4)
     out = WorkspaceRun(run_id, as_of, snap, ws.root / rel, kind, plan.n_partitions, changed, manifest)
     if keep_tables:

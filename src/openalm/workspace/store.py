@@ -128,7 +128,9 @@ class Workspace:
         """Open an existing workspace (checks the marker and the catalogue version)."""
         path = Path(root)
         if not (path / MARKER).is_file():
-            raise OpenALMError(f"{path} is not an OpenALM workspace (no {MARKER}); create one with `openalm workspace init`")
+            raise OpenALMError(
+                f"{path} is not an OpenALM workspace (no {MARKER}); create one with `openalm workspace init`"
+            )
         ws = cls(path)
         ws.catalog.check_version()
         return ws
@@ -193,9 +195,7 @@ class Workspace:
     def snapshot(self, as_of: dt.date, version: int | None = None) -> SnapshotVersion:
         """One version of an as-of date (the latest when ``version`` is None)."""
         if version is None:
-            rows = self.catalog.query(
-                "SELECT * FROM snapshots WHERE as_of = ? ORDER BY version DESC LIMIT 1", [as_of]
-            )
+            rows = self.catalog.query("SELECT * FROM snapshots WHERE as_of = ? ORDER BY version DESC LIMIT 1", [as_of])
         else:
             rows = self.catalog.query("SELECT * FROM snapshots WHERE as_of = ? AND version = ?", [as_of, version])
         if not rows:
@@ -297,9 +297,12 @@ class Workspace:
             if latest is not None and latest.content_sha256 == content and kind == "load":
                 with self.catalog.transaction() as con:
                     Catalog.append_audit(
-                        con, "load_unchanged", latest.label,
-                        {"source": source, "content_sha256": content}, user,
-                    )  # fmt: skip
+                        con,
+                        "load_unchanged",
+                        latest.label,
+                        {"source": source, "content_sha256": content},
+                        user,
+                    )
                 return latest, False
             report_rows = None
             report_stage = stage / "reports"
@@ -322,14 +325,23 @@ class Workspace:
                 con.execute(
                     "INSERT INTO snapshots VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [
-                        snapshot_id, as_of, version, parent.snapshot_id if parent else None, kind, content, now,
-                        user, source, reason, mapping_sha256,
+                        snapshot_id,
+                        as_of,
+                        version,
+                        parent.snapshot_id if parent else None,
+                        kind,
+                        content,
+                        now,
+                        user,
+                        source,
+                        reason,
+                        mapping_sha256,
                         json.dumps(ingested.counts, sort_keys=True),
                         json.dumps(ingested.files, sort_keys=True, default=str),
                         json.dumps(sorted(set(ingested.warnings)), ensure_ascii=False),
                         recon_status,
                     ],
-                )  # fmt: skip
+                )
                 for t in table_rows:
                     con.execute("INSERT INTO snapshot_tables VALUES (?, ?, ?, ?, ?, ?, ?)", [snapshot_id, *t])
                 for c in corrections:
@@ -341,8 +353,10 @@ class Workspace:
                         if table is not None and table.num_rows:
                             con.register("_incoming", table)
                             cols = ", ".join(table.column_names)
-                            con.execute(f"INSERT INTO {name} (snapshot_id, {cols}) SELECT ?, {cols} FROM _incoming",
-                                        [snapshot_id])  # fmt: skip
+                            con.execute(
+                                f"INSERT INTO {name} (snapshot_id, {cols}) SELECT ?, {cols} FROM _incoming",
+                                [snapshot_id],
+                            )
                             con.unregister("_incoming")
                 details = {
                     "snapshot_id": snapshot_id,
@@ -395,11 +409,19 @@ class Workspace:
                 return write_snapshot_reports(ingested, folder, config)
 
             snap, created = self._commit_version(
-                ingested, kind="load", source=label, user=user, parent=None, reason=None,
-                mapping_sha256=mapping_sha, reports=reports,
-            )  # fmt: skip
+                ingested,
+                kind="load",
+                source=label,
+                user=user,
+                parent=None,
+                reason=None,
+                mapping_sha256=mapping_sha,
+                reports=reports,
+            )
         report_dir = self.root / "reports" / f"as_of={as_of.isoformat()}" / f"snapshot={snap.snapshot_id}"
-        return LoadOutcome(snap, created, ingested.rejects, ingested.warnings, report_dir if report_dir.exists() else None)
+        return LoadOutcome(
+            snap, created, ingested.rejects, ingested.warnings, report_dir if report_dir.exists() else None
+        )
 
     # ------------------------------------------------------------------ correct
 
@@ -424,19 +446,30 @@ class Workspace:
         with write_lock(self.root):
             self.recover()
             base = self.snapshot(as_of, version)
-            applied = apply_correction(self, base, Path(correction_file), table=table, reason=reason, user=user,
-                                       config=config)  # fmt: skip
+            applied = apply_correction(
+                self, base, Path(correction_file), table=table, reason=reason, user=user, config=config
+            )
 
             def reports(folder: Path) -> dict[str, Any]:
                 return write_snapshot_reports(applied.ingested, folder, config)
 
             snap, created = self._commit_version(
-                applied.ingested, kind="correct", source=str(Path(correction_file).resolve()), user=user,
-                parent=base, reason=reason, mapping_sha256=None, reuse=applied.reuse,
-                corrections=applied.log, reports=reports,
-                audit_details={"parent": base.label, "correction_file_sha256": applied.file_sha256,
-                               "changes": applied.summary},
-            )  # fmt: skip
+                applied.ingested,
+                kind="correct",
+                source=str(Path(correction_file).resolve()),
+                user=user,
+                parent=base,
+                reason=reason,
+                mapping_sha256=None,
+                reuse=applied.reuse,
+                corrections=applied.log,
+                reports=reports,
+                audit_details={
+                    "parent": base.label,
+                    "correction_file_sha256": applied.file_sha256,
+                    "changes": applied.summary,
+                },
+            )
         return LoadOutcome(snap, created, applied.ingested.rejects, applied.ingested.warnings, None)
 
     def write_rejects(self, snap: SnapshotVersion, path: Path) -> int:
@@ -447,8 +480,16 @@ class Workspace:
             for row in table.select(["_table", "_source_file", "_source_row", "_position_id", "_reasons"]).to_pylist():
                 for item in json.loads(row["_reasons"]):
                     rejects.append(
-                        Reject(row["_source_file"], int(row["_source_row"]), item["column"], item["value"],
-                               item["reason"], item["message"], row["_position_id"], row["_table"])  # fmt: skip
+                        Reject(
+                            row["_source_file"],
+                            int(row["_source_row"]),
+                            item["column"],
+                            item["value"],
+                            item["reason"],
+                            item["message"],
+                            row["_position_id"],
+                            row["_table"],
+                        )
                     )
         write_rejects_csv(rejects, path)
         return len(rejects)

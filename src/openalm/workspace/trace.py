@@ -55,8 +55,14 @@ class Trace:
 
 def _lineage(ws: Workspace, snapshot_id: str, positions: pa.Table, source_file: str) -> pa.Table:
     snap = ws.snapshot_by_id(snapshot_id)
-    keys = [f"{e}|{p}" for e, p in zip(positions.column("reporting_entity_id").to_pylist(),
-                                        positions.column("position_id").to_pylist(), strict=True)]  # fmt: skip
+    keys = [
+        f"{e}|{p}"
+        for e, p in zip(
+            positions.column("reporting_entity_id").to_pylist(),
+            positions.column("position_id").to_pylist(),
+            strict=True,
+        )
+    ]
     # corrections along the version chain
     chain = []
     cur: Any = snap
@@ -93,18 +99,26 @@ def trace_figure(ws: Workspace, run_id: str, table: str, row: int) -> Trace:
     snap = ws.snapshot_by_id(manifest["snapshot"]["snapshot_id"])
     positions = ws.read_table(snap, "positions")
     assert positions is not None
-    source_file = json.loads(
-        ws.catalog.query("SELECT files FROM snapshots WHERE snapshot_id = ?", [snap.snapshot_id])[0]["files"] or "{}"
-    ).get("positions", {}).get("path", "positions")
+    source_file = (
+        json.loads(
+            ws.catalog.query("SELECT files FROM snapshots WHERE snapshot_id = ?", [snap.snapshot_id])[0]["files"]
+            or "{}"
+        )
+        .get("positions", {})
+        .get("path", "positions")
+    )
     source_file = Path(str(source_file)).name
 
     if table == "contract_results":
         hit = pc.equal(positions.column("position_id"), figure["position_id"])
         chosen = positions.filter(hit)
         contracts = pa.table(
-            {"position_id": chosen.column("position_id"), "reporting_entity_id": chosen.column("reporting_entity_id"),
-             "currency": chosen.column("currency"), "amount": pa.array([figure.get("pv")] * chosen.num_rows,
-                                                                        pa.float64())}  # fmt: skip
+            {
+                "position_id": chosen.column("position_id"),
+                "reporting_entity_id": chosen.column("reporting_entity_id"),
+                "currency": chosen.column("currency"),
+                "amount": pa.array([figure.get("pv")] * chosen.num_rows, pa.float64()),
+            }
         )
         lineage = _lineage(ws, snap.snapshot_id, chosen, source_file)
         for name in lineage.column_names:
@@ -116,25 +130,36 @@ def trace_figure(ws: Workspace, run_id: str, table: str, row: int) -> Trace:
     tables = {name: ws.read_table(snap, name) for name in snap.tables}
     as_of = dt.date.fromisoformat(manifest["as_of_date"])
     universe = book_universe(positions)
-    mask = pc.and_(pc.equal(positions.column("side"), figure["side"]),
-                   pc.equal(positions.column("instrument_type"), figure["instrument_type"]))  # fmt: skip
+    mask = pc.and_(
+        pc.equal(positions.column("side"), figure["side"]),
+        pc.equal(positions.column("instrument_type"), figure["instrument_type"]),
+    )
     if figure["currency"] != "ALL":
         mask = pc.and_(mask, pc.equal(positions.column("currency"), figure["currency"]))
     cand = positions.filter(mask)
     book = prepare_book(
-        cand, as_of=as_of, config=config, curves=curves_from_table(tables["curves"], as_of),
+        cand,
+        as_of=as_of,
+        config=config,
+        curves=curves_from_table(tables["curves"], as_of),
         fx=FxRates.from_table(tables["fx_rates"], as_of=as_of, reporting_currency=config.reporting_currency)
-        if tables.get("fx_rates") is not None else None,
+        if tables.get("fx_rates") is not None
+        else None,
         rate_indices=tables.get("rate_indices"),
         fixings=Fixings.from_table(tables["index_fixings"]) if tables.get("index_fixings") is not None else None,
-        cash_flow_schedule=tables.get("cash_flow_schedule"), rate_schedule=tables.get("rate_schedule"),
+        cash_flow_schedule=tables.get("cash_flow_schedule"),
+        rate_schedule=tables.get("rate_schedule"),
         universe=universe,
-    )  # fmt: skip
+    )
     meta = book.buckets.all_buckets()
     try:
-        bucket = next(k for k, (s, b) in enumerate(meta) if s.name == figure["bucket_set"] and b.code == figure["bucket"])
+        bucket = next(
+            k for k, (s, b) in enumerate(meta) if s.name == figure["bucket_set"] and b.code == figure["bucket"]
+        )
     except StopIteration:
-        raise OpenALMError(f"bucket {figure['bucket_set']}/{figure['bucket']} is not in this run's bucket sets") from None
+        raise OpenALMError(
+            f"bucket {figure['bucket_set']}/{figure['bucket']} is not in this run's bucket sets"
+        ) from None
     slot = list(config.engine.ladder_scenarios).index(figure["scenario"])
     kind = FLOW_KINDS.index(figure["flow_kind"])
     amounts = np.zeros(cand.num_rows)
@@ -154,8 +179,12 @@ def trace_figure(ws: Workspace, run_id: str, table: str, row: int) -> Trace:
     keep = np.flatnonzero(amounts != 0.0)
     chosen = cand.take(pa.array(keep, pa.int64()))
     contracts = pa.table(
-        {"position_id": chosen.column("position_id"), "reporting_entity_id": chosen.column("reporting_entity_id"),
-         "currency": chosen.column("currency"), "amount": pa.array(amounts[keep])}  # fmt: skip
+        {
+            "position_id": chosen.column("position_id"),
+            "reporting_entity_id": chosen.column("reporting_entity_id"),
+            "currency": chosen.column("currency"),
+            "amount": pa.array(amounts[keep]),
+        }
     )
     lineage = _lineage(ws, snap.snapshot_id, chosen, source_file)
     for name in lineage.column_names:
