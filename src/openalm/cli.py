@@ -166,22 +166,28 @@ def validate(
     snapshot_dir: Annotated[Path, typer.Argument(help="Snapshot folder.")],
     as_of: AsOf,
     config: ConfigOpt = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Write rejects.csv here.")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write rejects.csv and the data-quality report (data_quality.*, flags.csv) here."),
+    ] = None,
 ) -> None:
-    """Check a snapshot against the input contract; list rejected rows with their reasons."""
+    """Check a snapshot against the data-quality rules; list rejected rows, count errors and warnings."""
+    from openalm.data.quality import quality_report, write_quality_report
     from openalm.data.rejects import write_rejects_csv
     from openalm.data.snapshot import read_snapshot
 
     try:
-        _config(config)
-        snap = read_snapshot(snapshot_dir, _as_of(as_of))
+        cfg = _config(config)
+        snap = read_snapshot(snapshot_dir, _as_of(as_of), dq=cfg.data_quality)
     except (DataError, ConfigError) as err:
         _fail(err, 2)
+    report = quality_report(snap, sample_rows=cfg.data_quality.sample_rows)
     table = Table(title="validate")
-    for col in ("table", "read", "rejected", "used"):
-        table.add_column(col, justify="right" if col != "table" else "left")
-    for name, c in snap.counts.items():
-        table.add_row(name, str(c["read"]), str(c["rejected"]), str(c["used"]))
+    columns = ("table", "read", "used", "rejected", "flagged", "errors", "warnings")
+    for col in columns:
+        table.add_column(label(f"dq.{col}"), justify="right" if col != "table" else "left")
+    for name, c in report.summary.items():
+        table.add_row(name, *(str(c[col]) for col in columns[1:]))
     out_console.print(table)
     for r in snap.rejects[:20]:
         out_console.print(f"{r.file} row {r.row} column {r.column} value {r.value!r}: {r.message}", highlight=False)
@@ -191,6 +197,7 @@ def validate(
         err_console.print(f"warning: {w}", highlight=False)
     if out is not None:
         write_rejects_csv(snap.rejects, Path(out) / "rejects.csv")
+        write_quality_report(report, out)
     if snap.rejects:
         raise typer.Exit(1)
 

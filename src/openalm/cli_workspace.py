@@ -138,6 +138,37 @@ def register(app: typer.Typer) -> None:
     app.command("export")(_guard(export))
     app.command("trace")(_guard(trace))
     app.command("log")(_guard(log))
+    app.command("generate")(_guard(generate))
+
+
+def generate(
+    out: Annotated[Path, typer.Argument(help="Folder to write the synthetic bank's snapshot files into.")],
+    contracts: Annotated[int, typer.Option("--contracts", help="Number of contracts.")] = 100_000,
+    fmt: Annotated[str, typer.Option("--format", help="csv | parquet | xlsx")] = "csv",
+    damaged: Annotated[
+        Path | None, typer.Option("--damaged", help="Also write a copy with known faults here (CSV only).")
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same bank).")] = 20260630,
+) -> None:
+    """Write the synthetic bank as snapshot files (and a deliberately damaged copy) to practise loading."""
+    from openalm.data.faults import damage_snapshot
+    from openalm.data.synthetic import generate_bank, write_snapshot
+
+    if fmt not in ("csv", "parquet", "xlsx"):
+        raise ConfigError(f"--format {fmt!r}: expected csv, parquet or xlsx")
+    if damaged is not None and fmt != "csv":
+        raise ConfigError("--damaged needs --format csv (the faults are written into the text)")
+    write_snapshot(generate_bank(contracts, seed=seed), out, fmt)
+    out_console.print(f"{label('ws.generated')}: {out} ({contracts:,})", highlight=False)
+    if damaged is not None:
+        faults = damage_snapshot(out, damaged)
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+
+        rows = [f.__dict__ for f in faults]
+        table = pa.table({k: pa.array([str(r[k]) for r in rows], pa.string()) for k in rows[0]})
+        pacsv.write_csv(table, Path(damaged) / "faults_injected.csv")
+        out_console.print(f"{label('ws.damaged')}: {damaged} ({len(faults)}; faults_injected.csv)", highlight=False)
 
 
 def load(

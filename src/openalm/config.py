@@ -10,6 +10,7 @@ Environment variables override the file: ``OPENALM_REPORTING_CURRENCY=USD``,
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
@@ -19,7 +20,16 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from openalm.errors import ConfigError
 
-__all__ = ["EngineSettings", "NiiSettings", "NonMaturitySettings", "RunConfig", "load_config"]
+__all__ = [
+    "BankRuleSettings",
+    "DataQualitySettings",
+    "EngineSettings",
+    "NiiSettings",
+    "NonMaturitySettings",
+    "ReconciliationSettings",
+    "RunConfig",
+    "load_config",
+]
 
 BASEL_SCENARIOS = ("parallel_up", "parallel_down", "steepener", "flattener", "short_up", "short_down")
 
@@ -70,6 +80,61 @@ class EngineSettings(_Strict):
     ladder_scenarios: list[str] = Field(default_factory=lambda: ["base"])
 
 
+class ReconciliationSettings(_Strict):
+    """Positions-to-ledger reconciliation (positions.md 5.5; :mod:`openalm.data.reconciliation`).
+
+    ``level``: ``branch`` compares per branch, ``entity`` per legal entity, ``auto`` per branch
+    when both positions and ledger carry ``branch_id`` on every row. Tolerances (in the account's
+    currency) apply where ``gl_account_map`` leaves them empty: a break is
+    ``|difference| > max(tolerance_abs, tolerance_rel x |GL balance|)``. ``policy``: ``block``
+    raises ``ReconciliationError`` on breaks, ``warn`` reports them.
+    """
+
+    level: Literal["auto", "branch", "entity"] = "auto"
+    tolerance_abs: Decimal = Field(default=Decimal("0.01"), ge=0, allow_inf_nan=False)
+    tolerance_rel: Decimal = Field(default=Decimal("0"), ge=0, allow_inf_nan=False)
+    policy: Literal["warn", "block"] = "warn"
+
+
+class BankRuleSettings(_Strict):
+    """A bank-defined data-quality rule (:mod:`openalm.data.quality_rules`).
+
+    ``condition`` is a SQL boolean expression over the columns of ``table`` (DuckDB dialect), TRUE
+    on the offending rows, e.g. ``product_code = 'LN01' AND current_rate < 0.02``; ``column`` is
+    the column quoted as the value (default: the last key column of the table).
+    """
+
+    id: str = Field(min_length=1)
+    table: str = "positions"
+    condition: str = Field(min_length=1)
+    severity: Literal["error", "warning"] = "warning"
+    message_zh: str = Field(min_length=1)
+    message_en: str = Field(min_length=1)
+    column: str | None = None
+
+
+class DataQualitySettings(_Strict):
+    """Data-quality rules: severity overrides, bank-defined rules, report samples.
+
+    ``severity`` maps a rule id (``POS-RATE-001``) or a reason code (``implausible_rate``) to
+    ``error`` (quarantine the row) or ``warning`` (use and flag it); only adjustable rules of
+    ``openalm/rules/data_quality/rules.yaml`` may be changed (ConfigError otherwise).
+    """
+
+    severity: dict[str, Literal["error", "warning"]] = Field(default_factory=dict)
+    rules: list[BankRuleSettings] = Field(default_factory=list)
+    sample_rows: int = Field(5, ge=0, le=1000)
+
+    @model_validator(mode="after")
+    def _check(self) -> DataQualitySettings:
+        if self.severity or self.rules:
+            # imported here: the catalogue pulls in the data layer, which plain settings do not need
+            from openalm.data.quality_rules import check_settings
+
+            check_settings(self)
+        return self
+
+
 class RunConfig(BaseSettings):
     """The assumption set of a run.
 
@@ -90,6 +155,8 @@ class RunConfig(BaseSettings):
     nii: NiiSettings = Field(default_factory=NiiSettings)
     non_maturity: NonMaturitySettings = Field(default_factory=NonMaturitySettings)
     engine: EngineSettings = Field(default_factory=EngineSettings)
+    reconciliation: ReconciliationSettings = Field(default_factory=ReconciliationSettings)
+    data_quality: DataQualitySettings = Field(default_factory=DataQualitySettings)
     on_reject: Literal["continue", "stop"] = "continue"
 
     @classmethod

@@ -442,7 +442,11 @@ def coerce_typed(values: ArrowColumn, column: Column, file: str) -> ParseResult:
         raise _incompatible(column, t, file)
     if kind in (LogicalType.AMOUNT, LogicalType.RATE, LogicalType.DECIMAL):
         if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t):
-            floats = pc.cast(values, pa.float64())
+            # decimal -> text -> float64 is correctly rounded; Arrow's direct decimal cast is not
+            # (it can be 1 ulp off), and the same amount must load the same from CSV and Parquet
+            floats = pc.cast(pc.cast(values, pa.string()), pa.float64()) if pa.types.is_decimal(t) else (
+                pc.cast(values, pa.float64())
+            )
             nan = pc.is_nan(floats)
             floats = pc.if_else(nan, pa.scalar(None, pa.float64()), floats)
             infinite = _fail(floats, pc.is_finite(floats))

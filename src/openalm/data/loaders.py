@@ -27,9 +27,10 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
+import io
 import os
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -42,15 +43,19 @@ import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
 from openalm.data._cells import ArrowColumn, Problem, coerce_typed
+from openalm.data.mapping import Correction, TableMapping, apply_mapping
+from openalm.data.rejects import Reject
 from openalm.data.schema import TABLES, TableSchema
-from openalm.errors import DataError, SchemaError
+from openalm.errors import ConfigError, DataError, SchemaError
 
 __all__ = [
+    "ENCODINGS",
     "SOURCE_ROW",
     "SUPPORTED_EXTENSIONS",
     "ParsedTable",
     "find_table_file",
     "parse_arrow_table",
+    "read_raw_csv",
     "read_table",
 ]
 
@@ -58,6 +63,8 @@ __all__ = [
 SUPPORTED_EXTENSIONS: Final = (".csv", ".parquet", ".xlsx")
 #: Name of the column holding the 1-based data row number of each loaded row.
 SOURCE_ROW: Final = "source_row"
+#: Text encodings a CSV file may be declared in (``auto``: UTF-8, else GB18030).
+ENCODINGS: Final = ("auto", "utf-8", "gbk", "gb18030")
 
 
 @dataclass(slots=True)
@@ -81,7 +88,18 @@ class ParsedTable:
     extra_columns:
         Header names that are not contract columns (ignored).
     notes:
-        Warnings raised while reading (e.g. integer ids turned into text).
+        Warnings raised while reading (e.g. integer ids turned into text, a CSV file decoded as
+        GB18030).
+    corrections:
+        What a source mapping changed (:class:`~openalm.data.mapping.Correction`), when the
+        file was read with one.
+    mapping_rejects:
+        Cells the mapping could not translate, named by *source* column. The same cells are
+        also in ``problems`` under their contract column (so validation quarantines the rows):
+        use one list or the other, not both.
+    encoding:
+        Encoding a CSV file was decoded with (``utf-8``, ``gbk``, ``gb18030``); None for other
+        formats.
     """
 
     schema: TableSchema
@@ -91,6 +109,9 @@ class ParsedTable:
     problems: list[tuple[str, Problem]] = field(default_factory=list)
     extra_columns: tuple[str, ...] = ()
     notes: list[str] = field(default_factory=list)
+    corrections: list[Correction] = field(default_factory=list)
+    mapping_rejects: list[Reject] = field(default_factory=list)
+    encoding: str | None = None
 
     @property
     def num_rows(self) -> int:
@@ -171,24 +192,28 @@ def _header_names(raw_names: Sequence[Any], file: str) -> list[str]:
     return names
 
 
-def _read_csv_header(path: Path) -> list[str]:
-    file = str(path)
+def _header_from_stream(stream: Any, file: str, delimiter: str) -> list[str]:
+    """The header record of a UTF-8 byte stream (a BOM is skipped); the stream stays open."""
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            header = next(csv.reader(handle), None)
-    except UnicodeDecodeError as err:
-        raise DataError("is not UTF-8 text (a GBK/GB18030 export?); save the file as UTF-8", file=file) from err
-    except (OSError, csv.Error) as err:
+        header = next(csv.reader(text, delimiter=delimiter), None)
+    except csv.Error as err:
         raise DataError(f"cannot be read as CSV: {err}", file=file) from err
+    finally:
+        text.detach()  # the caller owns (and closes) the stream
     if not header:
         raise DataError("is empty; expected a header row naming the columns", file=file)
     return _header_names(header, file)
 
 
-def _csv_options(names: list[str], *, threads: bool, newlines: bool, handler: Any = None) -> dict[str, Any]:
+def _csv_options(
+    names: list[str], *, delimiter: str, threads: bool, newlines: bool, handler: Any = None
+) -> dict[str, Any]:
     return {
         "read_options": pcsv.ReadOptions(column_names=names, skip_rows=1, use_threads=threads, block_size=1 << 24),
-        "parse_options": pcsv.ParseOptions(newlines_in_values=newlines, invalid_row_handler=handler),
+        "parse_options": pcsv.ParseOptions(
+            delimiter=delimiter, newlines_in_values=newlines, invalid_row_handler=handler
+        ),
         "convert_options": pcsv.ConvertOptions(
             column_types=dict.fromkeys(names, pa.string()),
             strings_can_be_null=True,
@@ -198,20 +223,28 @@ def _csv_options(names: list[str], *, threads: bool, newlines: bool, handler: An
     }
 
 
-def _read_csv(path: Path) -> pa.Table:
-    file = str(path)
-    names = _read_csv_header(path)
+class _NotUtf8Error(Exception):
+    """Raised by :func:`_parse_csv_bytes` when Arrow finds bytes that are not UTF-8."""
+
+
+def _csv_input(source: Path | pa.Buffer) -> Any:
+    return source if isinstance(source, Path) else pa.BufferReader(source)
+
+
+def _parse_csv_bytes(source: Path | pa.Buffer, names: list[str], file: str, delimiter: str) -> pa.Table:
+    """Parse UTF-8 CSV bytes (a file or a transcoded buffer) into all-string columns."""
     first_error: pa.ArrowInvalid | None = None
     for newlines in (False, True):
         try:
-            return pcsv.read_csv(path, **_csv_options(names, threads=True, newlines=newlines))
+            options = _csv_options(names, delimiter=delimiter, threads=True, newlines=newlines)
+            return pcsv.read_csv(_csv_input(source), **options)
         except pa.ArrowInvalid as err:
             first_error = first_error or err
             if "columns" not in str(err):
                 break  # not a ragged row: retrying with quoted line breaks will not help
     message = str(first_error)
-    if "UTF8" in message or "utf8" in message.lower():
-        raise DataError("is not UTF-8 text (a GBK/GB18030 export?); save the file as UTF-8", file=file)
+    if "utf8" in message.lower():
+        raise _NotUtf8Error(message)
     bad: list[Any] = []
 
     def record(row: Any) -> str:
@@ -219,7 +252,8 @@ def _read_csv(path: Path) -> pa.Table:
         return "skip"
 
     with contextlib.suppress(pa.ArrowInvalid):
-        pcsv.read_csv(path, **_csv_options(names, threads=False, newlines=True, handler=record))
+        options = _csv_options(names, delimiter=delimiter, threads=False, newlines=True, handler=record)
+        pcsv.read_csv(_csv_input(source), **options)
     if bad:
         row = bad[0]
         data_row = None if row.number is None else int(row.number) - 1
@@ -230,6 +264,229 @@ def _read_csv(path: Path) -> pa.Table:
             row=data_row,
         )
     raise DataError(f"cannot be read as CSV: {message}", file=file)
+
+
+# --------------------------------------------------------------------------------------------
+# Text encodings of CSV files
+# --------------------------------------------------------------------------------------------
+
+#: Bytes read per step when decoding a non-UTF-8 file (each step is cut back to a line end).
+_DECODE_BLOCK: Final = 1 << 24
+_UTF8_BOM: Final = b"\xef\xbb\xbf"
+_PYTHON_CODEC: Final[dict[str, str]] = {"utf-8": "utf-8", "gbk": "gbk", "gb18030": "gb18030"}
+_DISPLAY: Final[dict[str, str]] = {"utf-8": "UTF-8", "gbk": "GBK", "gb18030": "GB18030"}
+
+
+@dataclass(frozen=True, slots=True)
+class _BadBytes:
+    """The first bytes of a file that a codec cannot decode."""
+
+    offset: int  # 0-based byte offset in the file
+    line: int  # 1-based physical line
+    data: bytes
+    reason: str
+
+    def describe(self) -> str:
+        shown = " ".join(f"0x{b:02X}" for b in self.data[:4])
+        return f"byte(s) {shown} at line {self.line} (byte offset {self.offset}): {self.reason}"
+
+
+def _line_pieces(path: Path) -> Iterator[tuple[int, int, bytes]]:
+    """``(byte offset, line number, bytes)`` of consecutive pieces of the file, each ending at a line end.
+
+    Cutting at ``\\n`` is safe for UTF-8, GBK and GB18030: byte 0x0A is never part of a
+    multi-byte character in these encodings, so every piece decodes on its own and a decoding
+    error is located exactly.
+    """
+    offset, line, carry = 0, 1, b""
+    with path.open("rb") as handle:
+        while True:
+            block = handle.read(_DECODE_BLOCK)
+            if not block:
+                if carry:
+                    yield offset, line, carry
+                return
+            data = carry + block if carry else block
+            cut = data.rfind(b"\n") + 1
+            if cut == 0:
+                carry = data
+                continue
+            piece, carry = data[:cut], data[cut:]
+            yield offset, line, piece
+            offset += len(piece)
+            line += piece.count(b"\n")
+
+
+def _bad_bytes(offset: int, line: int, piece: bytes, err: UnicodeDecodeError) -> _BadBytes:
+    return _BadBytes(
+        offset + err.start, line + piece.count(b"\n", 0, err.start), piece[err.start : err.end], err.reason
+    )
+
+
+def _first_undecodable(path: Path, encoding: str) -> _BadBytes | None:
+    """The first undecodable bytes of the file in ``encoding``, or None when all of it decodes."""
+    codec = _PYTHON_CODEC[encoding]
+    for offset, line, piece in _line_pieces(path):
+        try:
+            piece.decode(codec)
+        except UnicodeDecodeError as err:
+            return _bad_bytes(offset, line, piece, err)
+    return None
+
+
+def _transcode_to_utf8(path: Path, encoding: str) -> tuple[pa.Buffer | None, _BadBytes | None, bool]:
+    """Decode the file piece by piece and re-encode it as UTF-8 in an Arrow buffer.
+
+    Returns ``(buffer, None, non_ascii)`` on success, ``(None, bad, False)`` at the first
+    undecodable bytes. Only one piece (about 16 MB) is held as Python text at a time. A leading
+    U+FEFF (a byte-order mark written in the source encoding) is dropped.
+    """
+    codec = _PYTHON_CODEC[encoding]
+    sink = pa.BufferOutputStream()
+    non_ascii = False
+    for offset, line, piece in _line_pieces(path):
+        try:
+            text = piece.decode(codec)
+        except UnicodeDecodeError as err:
+            return None, _bad_bytes(offset, line, piece, err), False
+        if offset == 0 and text.startswith("\ufeff"):
+            text = text[1:]
+        non_ascii = non_ascii or not piece.isascii()
+        sink.write(text.encode("utf-8"))
+    return sink.getvalue(), None, non_ascii
+
+
+def _utf16_hint(path: Path) -> str:
+    with path.open("rb") as handle:
+        head = handle.read(2)
+    if head in (b"\xff\xfe", b"\xfe\xff"):
+        return " The file starts with a UTF-16 byte-order mark: save it as UTF-8 (or GB18030) text."
+    return ""
+
+
+def _read_csv(path: Path, encoding: str = "auto", delimiter: str = ",") -> tuple[pa.Table, str, list[str]]:
+    """Read a CSV file as all-string columns.
+
+    Returns the table, the encoding it was decoded with (``utf-8``, ``gbk`` or ``gb18030``) and
+    notes about the decoding. ``auto``: UTF-8 (BOM or not) when every byte decodes as UTF-8,
+    else GB18030 when every byte decodes as GB18030, else a :class:`DataError`.
+
+    UTF-8 files are parsed by Arrow straight from the file (Arrow validates every cell). Other
+    files are decoded with Python's codec in line-aligned pieces and re-encoded to UTF-8 into an
+    Arrow buffer, which Arrow then parses: one decoding pass that also locates the first bad byte
+    exactly (``pyarrow.csv.ReadOptions(encoding=...)`` transcodes in blocks and reports a
+    codec error with a position relative to its block, which cannot name the line).
+    """
+    file = str(path)
+    encoding = _check_encoding(encoding)
+    if len(delimiter) != 1 or delimiter in '"\r\n':
+        raise ConfigError(f"CSV delimiter must be one character other than a quote or line break, got {delimiter!r}")
+    bad_utf8: _BadBytes | None = None
+    if encoding in ("auto", "utf-8"):
+        try:
+            with path.open("rb") as handle:
+                names = _header_from_stream(handle, file, delimiter)
+            return _parse_csv_bytes(path, names, file, delimiter), "utf-8", []
+        except (UnicodeDecodeError, _NotUtf8Error):
+            pass
+        bad_utf8 = _first_undecodable(path, "utf-8")
+        if bad_utf8 is None:  # Arrow refused but Python decodes: do not guess further
+            raise DataError("cannot be read as UTF-8 CSV text", file=file)
+        if encoding == "utf-8":
+            if _first_undecodable(path, "gb18030") is None:
+                hint = "it decodes as GB18030 (a Chinese core-system export?): declare encoding 'gb18030' or 'auto'"
+            else:
+                hint = "it is not GB18030 either; re-export the file as UTF-8" + _utf16_hint(path)
+            raise DataError(
+                f"is not UTF-8 text as declared: {bad_utf8.describe()}; {hint}",
+                file=file,
+                value=bad_utf8.data.hex(" "),
+            )
+        chosen = "gb18030"
+    else:
+        chosen = encoding
+        with path.open("rb") as handle:
+            if handle.read(3) == _UTF8_BOM:
+                raise DataError(
+                    f"starts with a UTF-8 byte-order mark but encoding {encoding!r} was declared; "
+                    "declare encoding 'utf-8' or 'auto'",
+                    file=file,
+                )
+    buffer, bad, non_ascii = _transcode_to_utf8(path, chosen)
+    if bad is not None or buffer is None:
+        assert bad is not None
+        if encoding == "auto":
+            message = (
+                f"is neither UTF-8 ({bad_utf8.describe() if bad_utf8 else 'invalid'}) "
+                f"nor GB18030 text ({bad.describe()}); "
+                "re-export the file as UTF-8" + _utf16_hint(path)
+            )
+        else:
+            if _first_undecodable(path, "utf-8") is None:
+                hint = "the file is valid UTF-8: declare encoding 'utf-8' or 'auto'"
+            elif chosen == "gbk" and _first_undecodable(path, "gb18030") is None:
+                hint = "it decodes as GB18030 (a superset of GBK): declare encoding 'gb18030' or 'auto'"
+            else:
+                hint = "check the export's encoding (a truncated file?)" + _utf16_hint(path)
+            message = f"is not {_DISPLAY[chosen]} text as declared: {bad.describe()}; {hint}"
+        raise DataError(message, file=file, value=bad.data.hex(" "))
+    notes = [f"decoded as {_DISPLAY[chosen]}" + (" (not valid UTF-8)" if encoding == "auto" else " (declared)")]
+    if encoding != "auto" and non_ascii and _first_undecodable(path, "utf-8") is None:
+        notes.append(
+            f"declared {_DISPLAY[chosen]} but the file is also valid UTF-8 with non-ASCII text, which a "
+            f"{_DISPLAY[chosen]} export rarely is; if Chinese text looks garbled declare 'utf-8' or 'auto'"
+        )
+    names = _header_from_stream(pa.BufferReader(buffer), file, delimiter)
+    return _parse_csv_bytes(buffer, names, file, delimiter), chosen, notes
+
+
+def _check_encoding(encoding: str) -> str:
+    normal = encoding.strip().lower().replace("_", "-")
+    normal = {"utf8": "utf-8", "utf-8-sig": "utf-8", "cp936": "gbk"}.get(normal, normal)
+    if normal not in ENCODINGS:
+        raise ConfigError(f"unknown CSV encoding {encoding!r}; expected one of {', '.join(ENCODINGS)}")
+    return normal
+
+
+def read_raw_csv(
+    path: str | os.PathLike[str], *, encoding: str = "auto", delimiter: str = ","
+) -> tuple[pa.Table, npt.NDArray[np.int64]]:
+    """Read a CSV file as text: every column a string column, named by the header as written.
+
+    For source extracts that a :class:`~openalm.data.mapping.TableMapping` turns into contract
+    columns (:func:`openalm.data.mapping.apply_mapping`).
+
+    Parameters
+    ----------
+    path:
+        The CSV file.
+    encoding:
+        ``auto`` (default: UTF-8 if every byte decodes as UTF-8, else GB18030 if every byte
+        decodes as GB18030), ``utf-8`` (a BOM is allowed), ``gbk`` or ``gb18030``.
+    delimiter:
+        One character (``,`` by default; ``|`` and tab are common in core-system extracts).
+
+    Returns
+    -------
+    tuple
+        The table (empty cells null; its schema metadata ``encoding`` holds the encoding used)
+        and the 1-based data row number of each row (``1..n``: empty lines are skipped).
+
+    Raises
+    ------
+    DataError
+        The file does not exist, is empty, ragged, has duplicate header names, or cannot be
+        decoded (naming the line and byte offset of the first undecodable bytes and the likely
+        encoding).
+    ConfigError
+        Unknown encoding or invalid delimiter.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError("does not exist or is not a file", file=str(path))
+    table, used, _ = _read_csv(path, encoding, delimiter)
+    table = table.replace_schema_metadata({"encoding": used})
+    return table, np.arange(1, table.num_rows + 1, dtype=np.int64)
 
 
 def _read_parquet(path: Path) -> pa.Table:
@@ -390,7 +647,13 @@ def _non_empty_extras(table: pa.Table, extra: Sequence[str]) -> list[str]:
     return out
 
 
-def read_table(path: str | os.PathLike[str], schema: TableSchema | str) -> ParsedTable:
+def read_table(
+    path: str | os.PathLike[str],
+    schema: TableSchema | str,
+    *,
+    mapping: TableMapping | None = None,
+    encoding: str = "auto",
+) -> ParsedTable:
     """Read and parse one table file (CSV, Parquet or Excel, by extension).
 
     Parameters
@@ -399,6 +662,14 @@ def read_table(path: str | os.PathLike[str], schema: TableSchema | str) -> Parse
         The file.
     schema:
         The contract table (or its name) the file holds.
+    mapping:
+        A source mapping applied between the raw read and parsing (source column names, codes,
+        quote bases, date formats ... -> contract); its corrections and rejects are returned in
+        ``corrections`` and ``mapping_rejects``. CSV files are then read with its delimiter.
+    encoding:
+        CSV text encoding: ``auto`` (UTF-8 if every byte decodes as UTF-8, else GB18030),
+        ``utf-8`` (BOM or not), ``gbk``, ``gb18030``. ``auto`` defers to the mapping's
+        ``encoding``. A file decoded as anything but UTF-8 gets a note.
 
     Returns
     -------
@@ -410,23 +681,62 @@ def read_table(path: str | os.PathLike[str], schema: TableSchema | str) -> Parse
     SchemaError
         A required column is missing, or a Parquet column has an incompatible type.
     DataError
-        The file is unreadable or malformed (naming the file, and the row when known).
+        The file is unreadable or malformed (naming the file, and the row when known), or cannot
+        be decoded in the declared encoding (naming line and byte offset).
+    ConfigError
+        Unknown encoding, or ``encoding`` contradicts the mapping's.
     """
     path = Path(path)
     suffix = path.suffix.lower()
     file = str(path)
+    schema = TABLES[schema] if isinstance(schema, str) else schema
     if not path.is_file():
         raise DataError("does not exist or is not a file", file=file)
+    chosen = _check_encoding(encoding)
+    if mapping is not None and mapping.encoding != "auto":
+        if chosen not in ("auto", mapping.encoding):
+            raise ConfigError(
+                f"{file}: encoding {encoding!r} contradicts the mapping's encoding {mapping.encoding!r}; give one"
+            )
+        chosen = mapping.encoding
     source_row = None
+    used: str | None = None
+    notes: list[str] = []
     if suffix == ".csv":
-        table = _read_csv(path)
+        delimiter = "," if mapping is None else mapping.delimiter
+        table, used, notes = _read_csv(path, chosen, delimiter)
     elif suffix == ".parquet":
         table = _read_parquet(path)
     elif suffix == ".xlsx":
         table, source_row = _read_xlsx(path)
     else:
         raise DataError(f"unsupported format; expected one of {', '.join(SUPPORTED_EXTENSIONS)}", file=file)
-    return parse_arrow_table(table, schema, file=file, source_row=source_row)
+    if mapping is None:
+        parsed = parse_arrow_table(table, schema, file=file, source_row=source_row)
+    else:
+        parsed = _parse_mapped(table, schema, mapping, file, source_row)
+    parsed.encoding = used
+    parsed.notes[:0] = [f"{path.name}: {note}" for note in notes]
+    return parsed
+
+
+def _parse_mapped(
+    table: pa.Table,
+    schema: TableSchema,
+    mapping: TableMapping,
+    file: str,
+    source_row: npt.NDArray[np.int64] | None,
+) -> ParsedTable:
+    """Apply ``mapping`` to raw columns, parse the result and attach the mapping's record."""
+    mapped = apply_mapping(table, mapping, file=file, schema=schema, source_row=source_row)
+    parsed = parse_arrow_table(mapped.table, schema, file=file, source_row=mapped.source_row)
+    parsed.problems.extend(mapped.problems)
+    for column, quoted in mapped.rejected_text.items():
+        parsed.raw[column] = quoted
+    parsed.corrections = list(mapped.corrections)
+    parsed.mapping_rejects = list(mapped.rejects)
+    parsed.notes.extend(f"{Path(file).name}: {warning}" for warning in mapped.warnings)
+    return parsed
 
 
 def text_of(values: ArrowColumn, index: npt.NDArray[np.int64]) -> list[str]:

@@ -48,6 +48,9 @@ class Reject:
         The row's ``position_id`` when the table has one (positions, schedules), else empty.
     table:
         Contract table name (``positions``, ``counterparties`` ...); not written to the CSV.
+    rule_id:
+        The data-quality rule that found the problem (``GEN-CELL-003``, a bank rule id; see
+        :mod:`openalm.data.quality_rules`); not written to the CSV.
     """
 
     file: str
@@ -58,6 +61,7 @@ class Reject:
     message: str
     position_id: str = ""
     table: str = ""
+    rule_id: str = ""
 
 
 def rejected_rows(rejects: Iterable[Reject], table: str | None = None) -> int:

@@ -19,16 +19,18 @@ import datetime as dt
 import hashlib
 import os
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
 import pyarrow as pa
 
+from openalm.data.flags import empty_flags
 from openalm.data.loaders import ParsedTable, find_table_file, read_table
+from openalm.data.quality_rules import DataQualityConfig
 from openalm.data.rejects import Reject, rejected_rows
 from openalm.data.schema import TABLE_ORDER, TABLES
-from openalm.data.validation import ValidationResult, clean_table, validate_tables
+from openalm.data.validation import RULE_RESULT_SCHEMA, ValidationResult, clean_table, validate_tables
 from openalm.errors import DataError
 
 __all__ = [
@@ -65,6 +67,13 @@ class ValidationReport:
         ``{table: {"path", "sha256", "bytes"}}`` of every file read.
     warnings:
         Non-blocking observations (ignored columns, skipped checks, counted gaps).
+    flags:
+        Every warning of a row (:data:`openalm.data.flags.FLAG_SCHEMA`); the rows are used.
+    flagged:
+        ``{table: n}`` distinct used rows with at least one warning.
+    rule_results:
+        One row per data-quality rule evaluated on a table
+        (:data:`openalm.data.validation.RULE_RESULT_SCHEMA`), for the data-quality report.
     """
 
     as_of: dt.date
@@ -73,6 +82,9 @@ class ValidationReport:
     counts: dict[str, dict[str, int]]
     files: dict[str, FileInfo]
     warnings: list[str]
+    flags: pa.Table = field(default_factory=empty_flags)
+    flagged: dict[str, int] = field(default_factory=dict)
+    rule_results: pa.Table = field(default_factory=RULE_RESULT_SCHEMA.empty_table)
 
     @property
     def rejected_rows(self) -> int:
@@ -110,6 +122,9 @@ class Snapshot:
     counts: dict[str, dict[str, int]]
     files: dict[str, FileInfo]
     warnings: list[str]
+    flags: pa.Table = field(default_factory=empty_flags)
+    flagged: dict[str, int] = field(default_factory=dict)
+    rule_results: pa.Table = field(default_factory=RULE_RESULT_SCHEMA.empty_table)
 
     def table(self, name: str) -> pa.Table | None:
         """The clean table called ``name`` (None when its file is absent)."""
@@ -121,7 +136,10 @@ class Snapshot:
     @property
     def report(self) -> ValidationReport:
         """The validation report of this snapshot."""
-        return ValidationReport(self.as_of, self.folder, self.rejects, self.counts, self.files, self.warnings)
+        return ValidationReport(
+            self.as_of, self.folder, self.rejects, self.counts, self.files, self.warnings,
+            self.flags, self.flagged, self.rule_results,
+        )  # fmt: skip
 
     @property
     def rejected_rows(self) -> int:
@@ -178,7 +196,7 @@ def _as_date(as_of: dt.date | str) -> dt.date:
 
 
 def _load(
-    folder: str | os.PathLike[str], as_of: dt.date | str, strict: bool
+    folder: str | os.PathLike[str], as_of: dt.date | str, strict: bool, dq: DataQualityConfig | None = None
 ) -> tuple[dt.date, Path, ValidationResult, dict[str, FileInfo]]:
     day = _as_date(as_of)
     root = Path(folder)
@@ -186,12 +204,18 @@ def _load(
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="openalm-hash") as pool:
         hashes: dict[str, Future[FileInfo]] = {name: pool.submit(file_info, p) for name, p in paths.items()}
         parsed: dict[str, ParsedTable] = {name: read_table(path, TABLES[name]) for name, path in paths.items()}
-        result = validate_tables(parsed, day, strict=strict)
+        result = validate_tables(parsed, day, strict=strict, dq=dq)
         files = {name: future.result() for name, future in hashes.items()}
     return day, root, result, files
 
 
-def read_snapshot(folder: str | os.PathLike[str], as_of: dt.date | str, *, strict: bool = False) -> Snapshot:
+def read_snapshot(
+    folder: str | os.PathLike[str],
+    as_of: dt.date | str,
+    *,
+    strict: bool = False,
+    dq: DataQualityConfig | None = None,
+) -> Snapshot:
     """Read, parse and validate a snapshot folder.
 
     Parameters
@@ -203,11 +227,15 @@ def read_snapshot(folder: str | os.PathLike[str], as_of: dt.date | str, *, stric
     strict:
         Raise :class:`~openalm.errors.DataError` on the first rejected row instead of
         quarantining it (the config may say to stop).
+    dq:
+        The ``data_quality`` settings (severity overrides, bank-defined rules); None for the
+        catalogue defaults.
 
     Returns
     -------
     Snapshot
-        Clean typed tables, rejects, counts (``read = used + rejected``), file hashes, warnings.
+        Clean typed tables (flagged rows included), rejects, flags, counts
+        (``read = used + rejected``), file hashes, warnings.
 
     Raises
     ------
@@ -217,7 +245,7 @@ def read_snapshot(folder: str | os.PathLike[str], as_of: dt.date | str, *, stric
         No positions file, two files for one table, an unreadable or malformed file, or (strict)
         a rejected row.
     """
-    day, root, result, files = _load(folder, as_of, strict)
+    day, root, result, files = _load(folder, as_of, strict, dq)
     tables = {name: clean_table(tr) for name, tr in result.tables.items()}
     return Snapshot(
         as_of=day,
@@ -236,14 +264,26 @@ def read_snapshot(folder: str | os.PathLike[str], as_of: dt.date | str, *, stric
         counts=result.counts,
         files=files,
         warnings=result.warnings,
+        flags=result.flags,
+        flagged=result.flagged,
+        rule_results=result.rule_results,
     )
 
 
-def validate(folder: str | os.PathLike[str], as_of: dt.date | str, *, strict: bool = False) -> ValidationReport:
+def validate(
+    folder: str | os.PathLike[str],
+    as_of: dt.date | str,
+    *,
+    strict: bool = False,
+    dq: DataQualityConfig | None = None,
+) -> ValidationReport:
     """Validate a snapshot folder without building the clean tables (``openalm validate``).
 
     Same reading and rules as :func:`read_snapshot`; returns rejects, counts, file hashes and
     warnings. Write the rejects with :func:`openalm.data.write_rejects_csv`.
     """
-    day, root, result, files = _load(folder, as_of, strict)
-    return ValidationReport(day, root, result.rejects, result.counts, files, result.warnings)
+    day, root, result, files = _load(folder, as_of, strict, dq)
+    return ValidationReport(
+        day, root, result.rejects, result.counts, files, result.warnings,
+        result.flags, result.flagged, result.rule_results,
+    )  # fmt: skip

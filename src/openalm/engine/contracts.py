@@ -385,6 +385,18 @@ class Csr:
         s, e = int(self.offsets[lo]), int(self.offsets[hi])
         return Csr(self.offsets[lo : hi + 1] - s, self.dates[s:e], self.a[s:e], self.b[s:e])
 
+    def take(self, index: IntArray) -> Csr:
+        """The rows of the contracts ``index`` (in that order)."""
+        start = self.offsets[index]
+        count = self.offsets[index + 1] - start
+        offsets = np.zeros(len(index) + 1, np.int64)
+        np.cumsum(count, out=offsets[1:])
+        if offsets[-1] == 0:
+            z = np.zeros(0, np.float64)
+            return Csr(offsets, np.zeros(0, np.int64), z, z)
+        pick = np.repeat(start - offsets[:-1], count) + np.arange(offsets[-1], dtype=np.int64)
+        return Csr(offsets, self.dates[pick], self.a[pick], self.b[pick])
+
 
 @dataclass(frozen=True)
 class ContractArrays:
@@ -419,6 +431,19 @@ class ContractArrays:
         floating = self.ci[:, K.I_FLOATING] != 0
         longest = int(tenor[floating].max()) if floating.any() else 0
         return min(max(last, 0) + longest + 7, 60 * 366)
+
+    def take(self, index: IntArray) -> ContractArrays:
+        """The contracts ``index`` (row numbers of this book), in that order."""
+        index = np.asarray(index, np.int64)
+        return ContractArrays(
+            ci=self.ci[index],
+            cf=self.cf[index],
+            schedule=self.schedule.take(index),
+            steps=self.steps.take(index),
+            max_events=self.max_events[index],
+            row=self.row[index],
+            currencies=self.currencies,
+        )
 
     def partition(self, lo: int, hi: int) -> ContractArrays:
         return ContractArrays(

@@ -220,26 +220,31 @@ def _dask_map(
 def run_partitions(
     arrays: ContractArrays,
     params: KernelParams,
-    ranges: Sequence[tuple[int, int]],
+    ranges: Sequence[tuple[int, int]] | None = None,
     *,
+    parts: Sequence[ContractArrays] | None = None,
     indices: Sequence[int] | None = None,
     executor: str = "local",
     workers: int | None = None,
     scheduler: str | None = None,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> list[PartialResult]:
-    """Map the kernel over explicit row ranges of ``arrays`` (the map step only, no reduce).
+    """Map the kernel over partitions (the map step only, no reduce).
 
-    ``indices`` numbers the partials (default ``0..len(ranges)-1``): an incremental run maps only
-    the partitions whose contracts changed and numbers them as in the full plan, so that
-    :func:`reduce_partials` can merge them with the stored partials of the other partitions.
+    The partitions are row ranges of ``arrays`` or, when ``parts`` is given, those contract arrays
+    (e.g. ``arrays.take(rows)`` of a stable partition plan). ``indices`` numbers the partials
+    (default ``0..n-1``): an incremental run maps only the partitions whose contracts changed and
+    numbers them as in the full plan, so that :func:`reduce_partials` can merge them with the
+    stored partials of the other partitions.
     """
     if executor not in EXECUTORS:
         raise ConfigError(f"executor must be one of {EXECUTORS}, got {executor!r}")
-    numbers = list(range(len(ranges))) if indices is None else list(indices)
-    if len(numbers) != len(ranges):
-        raise ValueError("indices and ranges differ in length")
-    parts = [arrays.partition(lo, hi) for lo, hi in ranges]
+    if parts is None:
+        parts = [arrays.partition(lo, hi) for lo, hi in (ranges or [])]
+    parts = list(parts)
+    numbers = list(range(len(parts))) if indices is None else list(indices)
+    if len(numbers) != len(parts):
+        raise ValueError("indices and partitions differ in length")
     total = len(parts)
     n_workers = workers or os.cpu_count() or 1
 

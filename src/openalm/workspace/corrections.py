@@ -308,8 +308,6 @@ def apply_correction(
             ingested.quarantine[table] = remaining
     ingested.counts = _carry_counts(base, table, ingested)
     reuse = {name: (rel, _sha_of(ws, base, name)) for name, rel in base.tables.items() if name != table}
-    for name in reuse:
-        ingested.clean.pop(name, None)
     summary = {
         "updated_rows": len(upd_rows),
         "updated_cells": sum(1 for e in log if e[2] == "update"),

@@ -21,11 +21,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from openalm.data.loaders import SOURCE_ROW, ParsedTable, read_table
+from openalm.data.loaders import SOURCE_ROW, ParsedTable, find_table_file, read_table
 from openalm.data.rejects import Reject
 from openalm.data.schema import TABLES
 from openalm.data.snapshot import FileInfo, file_info, snapshot_files
 from openalm.data.validation import ValidationResult, clean_table, validate_tables
+from openalm.errors import DataError
 
 __all__ = ["QUARANTINE_META", "Ingested", "ingest_folder", "ingest_parsed", "quarantine_table"]
 
@@ -108,25 +109,123 @@ def ingest_parsed(
         clean[name] = clean_table(tr)
         if tr.rejected.any():
             quarantine[name] = quarantine_table(name, tr.parsed, tr.rejected, result.rejects)
+    counts = result.counts
+    for name, n in result.flagged.items():
+        counts[name]["flagged"] = n
     return Ingested(
         as_of=as_of,
         clean=clean,
         quarantine=quarantine,
         rejects=rejects,
-        counts=result.counts,
+        counts=counts,
         files=dict(files),
         warnings=[*warnings, *result.warnings],
         validation=result,
     )
 
 
-def ingest_folder(folder: Path, as_of: dt.date, *, dq: Any = None) -> Ingested:
-    """Read, parse and validate every table file of a snapshot folder."""
-    paths = snapshot_files(folder)
-    parsed = {name: read_table(path, TABLES[name]) for name, path in paths.items()}
+def _is_fire(path: Path) -> bool:
+    if path.is_file():
+        return path.suffix.lower() == ".json"
+    has_table = any(path.glob("positions.*"))
+    return not has_table and any(path.glob("*.json"))
+
+
+def ingest_fire(path: Path, as_of: dt.date, *, dq: Any = None) -> Ingested:
+    """Read FIRE JSON records (a file or a folder), map them (positions.md 6) and validate the rows.
+
+    Records ``read_fire`` cannot map are quarantined in the ``fire_records`` quarantine table (file,
+    record number, every reason); records that are not positions (P&L, indices ...) are counted
+    as skipped with their reason in the warnings.
+    """
+    from openalm.data.fire import read_fire
+
+    fire = read_fire(path, as_of=as_of)
+    parsed = fire.parsed(file=path.name)
+    files = {"fire": file_info(path)} if path.is_file() else {
+        p.name: file_info(p) for p in sorted(path.glob("*.json"))
+    }
+    warnings = [*fire.warnings, *(f"FIRE {r.file} record {r.row} skipped: {r.message}" for r in fire.skipped)]
+    ingested = ingest_parsed(parsed, as_of, files, extra_rejects=fire.rejects, warnings=warnings, dq=dq)
+    if fire.rejects:
+        by_record: dict[tuple[str, int], list[dict[str, str]]] = defaultdict(list)
+        for r in fire.rejects:
+            by_record[(r.file, r.row)].append({"column": r.column, "reason": r.reason, "message": r.message,
+                                               "value": r.value})  # fmt: skip
+        keys = sorted(by_record)
+        ingested.quarantine["fire_records"] = pa.table(
+            {
+                "_table": pa.array(["fire_records"] * len(keys), pa.string()),
+                "_source_file": pa.array([k[0] for k in keys], pa.string()),
+                "_source_row": pa.array([k[1] for k in keys], pa.int64()),
+                "_position_id": pa.array([""] * len(keys), pa.string()),
+                "_reasons": pa.array([json.dumps(by_record[k], ensure_ascii=False) for k in keys], pa.string()),
+            }
+        )
+    ingested.counts["fire_records"] = {
+        "read": fire.counts["read"],
+        "used": fire.counts["mapped"],
+        "rejected": fire.counts["rejected"],
+        "skipped": fire.counts["skipped"],
+    }
+    return ingested
+
+
+def _mapped_files(folder: Path, mapping: Any) -> dict[str, Path]:
+    """The file of each table: the mapping's ``file`` glob (exactly one match), else the contract name."""
+    found: dict[str, Path] = {}
+    for name, tm in mapping.tables.items():
+        if tm.file:
+            hits = sorted(p for p in folder.glob(tm.file) if p.is_file())
+            if len(hits) != 1:
+                raise DataError(
+                    f"mapping {mapping.name} v{mapping.version}: table {name} expects one file matching "
+                    f"{tm.file!r}, found {len(hits)}",
+                    file=str(folder),
+                )
+            found[name] = hits[0]
+    for name in TABLES:
+        if name not in found:
+            path = find_table_file(folder, name)
+            if path is not None:
+                found[name] = path
+    if "positions" not in found:
+        raise DataError("holds no positions table (by the mapping or by name)", file=str(folder))
+    return found
+
+
+def ingest_folder(folder: Path, as_of: dt.date, *, dq: Any = None, mapping: Any = None) -> Ingested:
+    """Read, parse and validate every table file of a snapshot folder (or FIRE JSON records).
+
+    With a :class:`~openalm.data.mapping.SourceMapping`, the tables it declares are read from
+    their source files through it (renames, code tables, quote bases, sentinel dates, encodings);
+    every value it changed is reported in ``extra["mapping_corrections"]``.
+    """
+    if _is_fire(folder):
+        return ingest_fire(folder, as_of, dq=dq)
+    if mapping is None:
+        paths = snapshot_files(folder)
+        parsed = {name: read_table(path, TABLES[name]) for name, path in paths.items()}
+    else:
+        paths = _mapped_files(folder, mapping)
+        parsed = {}
+        for name, path in paths.items():
+            tm = mapping.tables.get(name)
+            if tm is None:
+                parsed[name] = read_table(path, TABLES[name])
+            else:
+                parsed[name] = read_table(path, TABLES[name], mapping=tm, encoding=tm.encoding)
     files = {name: file_info(path) for name, path in paths.items()}
     notes = [n for p in parsed.values() for n in p.notes]
-    return ingest_parsed(parsed, as_of, files, warnings=notes, dq=dq)
+    ingested = ingest_parsed(parsed, as_of, files, warnings=notes, dq=dq)
+    corrections = []
+    for name, p in parsed.items():
+        for c in getattr(p, "corrections", ()) or ():
+            corrections.append({"table": name, "column": c.column, "rule": c.rule, "from_value": str(c.from_value),
+                                "to_value": str(c.to_value), "rows": int(c.rows)})  # fmt: skip
+    if corrections:
+        ingested.extra["mapping_corrections"] = pa.Table.from_pylist(corrections)
+    return ingested
 
 
 def source_rows(table: pa.Table) -> np.ndarray:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
 import json
 import os
 import time
@@ -64,6 +63,8 @@ DEFAULT_PARTITION_KEY: Final = ("source_system", "product_code", "branch_id")
 _SEP: Final = "\x1f"
 _MARKET_TABLES: Final = ("curves", "fx_rates", "rate_indices", "index_fixings")
 _SCHEDULE_TABLES: Final = ("cash_flow_schedule", "rate_schedule")
+#: Positions columns the contract results repeat.
+_RESULT_COLUMNS: Final = ("position_id", "currency", "side", "instrument_type", "principal_balance")
 Progress = Callable[[str, int, int], None]
 
 
@@ -105,14 +106,11 @@ class WorkspaceRun:
 
 
 def _locality_keys(positions: pa.Table, key_columns: Sequence[str]) -> pl.Series:
-    cols = [*key_columns, "reporting_entity_id", "position_id"]
-    frame = pl.from_arrow(positions.select([c for c in cols if c in positions.column_names]))
+    cols = [c for c in (*key_columns, "reporting_entity_id", "position_id") if c in positions.column_names]
+    frame = pl.from_arrow(positions.select(cols))
     assert isinstance(frame, pl.DataFrame)
-    parts = [frame.get_column(c).cast(pl.Utf8).fill_null("") for c in frame.columns]
-    out = parts[0]
-    for p in parts[1:]:
-        out = out + _SEP + p
-    return out.alias("_key")
+    expr = pl.concat_str([pl.col(c).cast(pl.Utf8).fill_null("") for c in cols], separator=_SEP)
+    return frame.select(expr.alias("_key")).to_series()
 
 
 def _plan_for(
@@ -127,41 +125,43 @@ def _plan_for(
     return PartitionPlan.make(as_of, key_columns, keys.sort(), config.engine.partition_size), True
 
 
-def _ipc_hash(table: pa.Table, digest: Any) -> None:
-    sink = io.BytesIO()
-    with pa.ipc.new_stream(sink, table.schema) as writer:
-        writer.write_table(table)
-    digest.update(sink.getbuffer())
+def _row_hashes(table: pa.Table) -> npt.NDArray[np.uint64]:
+    """Two independent 64-bit hashes per row of every column but the lineage ones, shape (n, 2)."""
+    body = table.drop_columns([SOURCE_ROW]) if SOURCE_ROW in table.column_names else table
+    frame = pl.from_arrow(body)
+    assert isinstance(frame, pl.DataFrame)
+    return np.stack([frame.hash_rows(seed=0).to_numpy(), frame.hash_rows(seed=7).to_numpy()], axis=1)
 
 
 def _partition_hashes(
-    positions: pa.Table, bounds: npt.NDArray[np.int64], schedules: Mapping[str, pa.Table | None]
+    positions: pa.Table, members: Sequence[npt.NDArray[np.int64]], schedules: Mapping[str, pa.Table | None]
 ) -> list[str]:
-    """SHA-256 of each partition's input rows (positions and their schedule rows; no lineage columns)."""
-    body = positions.drop_columns([SOURCE_ROW]) if SOURCE_ROW in positions.column_names else positions
-    part_of = np.repeat(np.arange(len(bounds) - 1), np.diff(bounds))
-    sched_parts: dict[str, tuple[pa.Table, npt.NDArray[np.int64]]] = {}
-    if any(t is not None and t.num_rows for t in schedules.values()):
-        ids = pl.DataFrame({"position_id": positions.column("position_id").to_pylist(), "_p": part_of})
-        for name, t in schedules.items():
-            if t is None or not t.num_rows:
-                continue
-            frame = pl.from_arrow(t.drop_columns([SOURCE_ROW]) if SOURCE_ROW in t.column_names else t)
-            assert isinstance(frame, pl.DataFrame)
-            joined = frame.join(ids.unique("position_id"), on="position_id", how="left")
-            joined = joined.sort(["_p", *frame.columns], nulls_last=True)
-            parts = joined.get_column("_p").fill_null(-1).to_numpy()
-            sched_parts[name] = (joined.drop("_p").to_arrow(), parts)
+    """SHA-256 of each partition's input rows: its positions (in plan order) and their schedule rows.
+
+    Rows are fingerprinted by two 64-bit row hashes (polars, whose version is part of the run
+    context); the schedule rows of a partition are taken as a sorted multiset.
+    """
+    rows = _row_hashes(positions)
+    part_of = np.empty(positions.num_rows, np.int64)
+    for p, idx in enumerate(members):
+        part_of[idx] = p
+    sched: dict[str, tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]]] = {}
+    ids = pl.DataFrame({"position_id": positions.column("position_id").to_numpy(zero_copy_only=False), "_p": part_of})
+    for name, t in schedules.items():
+        if t is None or not t.num_rows:
+            continue
+        joined = pl.from_arrow(t.select(["position_id"]))
+        assert isinstance(joined, pl.DataFrame)
+        parts = joined.join(ids.unique("position_id"), on="position_id", how="left", maintain_order="left")
+        sched[name] = (_row_hashes(t), parts.get_column("_p").fill_null(-1).to_numpy())
     out = []
-    for p in range(len(bounds) - 1):
-        digest = hashlib.sha256()
-        _ipc_hash(body.slice(int(bounds[p]), int(bounds[p + 1] - bounds[p])), digest)
-        for name in sorted(sched_parts):
-            t, parts = sched_parts[name]
-            sel = np.flatnonzero(parts == p)
+    for p, idx in enumerate(members):
+        digest = hashlib.sha256(np.ascontiguousarray(rows[idx]).tobytes())
+        for name in sorted(sched):
+            h, parts = sched[name]
+            mine = h[parts == p]
             digest.update(name.encode())
-            if sel.size:
-                _ipc_hash(t.slice(int(sel[0]), int(sel.size)), digest)
+            digest.update(np.ascontiguousarray(mine[np.lexsort((mine[:, 1], mine[:, 0]))]).tobytes())
         out.append(digest.hexdigest())
     return out
 
@@ -182,6 +182,8 @@ def _context_hash(config: RunConfig, snap: SnapshotVersion, ws: Workspace, plan:
     text = json.dumps(
         {
             "code": openalm.__version__,
+            "polars": pl.__version__,
+            "numpy": np.__version__,
             "config": values,
             "market": market,
             "plan": plan.plan_id,
@@ -279,14 +281,19 @@ def run_in_workspace(
         plan, new_plan = _plan_for(ws, as_of, keys, config, key_columns, replan)
         if new_plan is False and tuple(plan.key_columns) != key_columns:
             keys = _locality_keys(positions, plan.key_columns)
+        # partition of each contract: where its key falls among the plan's split keys; inside a
+        # partition, contracts in key order
         order = keys.arg_sort().to_numpy()
-        positions = positions.take(pa.array(order))
-        sorted_keys = keys.gather(order)
         split = pl.Series(list(plan.split_keys), dtype=pl.Utf8)
-        cuts = split.search_sorted(sorted_keys, side="right").to_numpy() if len(split) else np.zeros(len(keys), int)
-        bounds = np.searchsorted(cuts, np.arange(plan.n_partitions + 1), side="left").astype(np.int64)
+        sorted_cut = (
+            split.search_sorted(keys.gather(order), side="right").to_numpy()
+            if len(split)
+            else np.zeros(len(keys), np.int64)
+        )
+        bounds = np.searchsorted(sorted_cut, np.arange(plan.n_partitions + 1), side="left").astype(np.int64)
+        members = [order[bounds[p] : bounds[p + 1]].astype(np.int64) for p in range(plan.n_partitions)]
         schedules = {n: tables.get(n) for n in _SCHEDULE_TABLES}
-        hashes = _partition_hashes(positions, bounds, schedules)
+        hashes = _partition_hashes(positions, members, schedules)
         universe = book_universe(positions)
         context = _context_hash(config, snap, ws, plan, universe)
         t = lap("plan", t)
@@ -314,12 +321,15 @@ def run_in_workspace(
         with staging_dir(ws.root, "run") as stage:
             (stage / "partials").mkdir()
             (stage / "contract_results").mkdir()
-            # the changed partitions' contracts, in plan order
-            take = (
-                np.concatenate([np.arange(bounds[p], bounds[p + 1]) for p in changed]) if changed else np.zeros(0, int)
-            )
-            sub = positions.take(pa.array(take, pa.int64()))
-            sub_bounds = np.concatenate([[0], np.cumsum([bounds[p + 1] - bounds[p] for p in changed])]).astype(int)
+            # the book to project: the whole table for a full run, else the changed partitions' rows
+            if len(changed) == plan.n_partitions:
+                sub = positions
+                local = {p: members[p] for p in changed}
+            else:
+                rows = np.concatenate([members[p] for p in changed]) if changed else np.zeros(0, np.int64)
+                sub = positions.take(pa.array(rows, pa.int64()))
+                starts = np.concatenate([[0], np.cumsum([len(members[p]) for p in changed])]).astype(np.int64)
+                local = {p: np.arange(starts[j], starts[j + 1], dtype=np.int64) for j, p in enumerate(changed)}
             book = prepare_book(
                 sub,
                 as_of=as_of,
@@ -339,11 +349,10 @@ def run_in_workspace(
             warnings.extend(book.ctx.warnings)
             warnings.extend(book.arrays.warnings)
             t = lap("prepare", t)
-            ranges = [(int(sub_bounds[j]), int(sub_bounds[j + 1])) for j in range(len(changed))]
             partials = run_partitions(
                 book.arrays,
                 book.params,
-                ranges,
+                parts=[book.arrays.take(local[p]) for p in changed],
                 indices=changed,
                 executor=executor or config.engine.executor,
                 workers=config.engine.workers,
@@ -352,13 +361,17 @@ def run_in_workspace(
             )
             t = lap("engine", t)
             by_index = {p.index: p for p in partials}
-            for j, p in enumerate(changed):
+            result_columns = sub.select(list(_RESULT_COLUMNS))
+            for p in changed:
                 partial = by_index[p]
-                lo, hi = ranges[j]
                 _save_partial(stage / "partials" / f"part-{p:05d}.npz", partial)
                 part_result = EngineResult(partial.ladder, partial.pv, partial.n_flows, 1, "local")
                 cr = contract_results_table(
-                    sub.slice(lo, hi - lo), book.arrays.partition(lo, hi), part_result, book.ctx, warnings
+                    result_columns.take(pa.array(local[p], pa.int64())),
+                    book.arrays.take(local[p]),
+                    part_result,
+                    book.ctx,
+                    warnings,
                 )
                 pq.write_table(cr, stage / "contract_results" / f"part-{p:05d}.parquet", compression="zstd")
             checkpoint("run_partials_written")

@@ -4,8 +4,8 @@ Layout of a workspace folder::
 
     openalm-workspace.json                       marker (format version)
     catalog.duckdb                               the catalogue (see :mod:`.catalog`)
-    data/<table>/as_of=<date>/snapshot=<id>/data.parquet
-    quarantine/<table>/as_of=<date>/snapshot=<id>/data.parquet
+    data/<table>/as_of=<date>/snapshot=<id>/part-*.parquet
+    quarantine/<table>/as_of=<date>/snapshot=<id>/part-*.parquet
     reports/as_of=<date>/snapshot=<id>/...       data-quality and reconciliation reports
     results/as_of=<date>/run=<run_id>/...        result tables, partials, manifest
     .staging/                                    writes in progress (never read)
@@ -36,13 +36,20 @@ from pathlib import Path
 from typing import Any, Final
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 import openalm
 from openalm.data.rejects import Reject, write_rejects_csv
 from openalm.data.schema import TABLE_ORDER, TABLES
 from openalm.errors import DataError, OpenALMError
-from openalm.workspace._files import checkpoint, file_sha256, staging_dir, write_lock, write_parquet
+from openalm.workspace._files import (
+    checkpoint,
+    dataset_hash,
+    dataset_rows,
+    read_dataset,
+    staging_dir,
+    write_dataset,
+    write_lock,
+)
 from openalm.workspace.catalog import Catalog, current_user
 from openalm.workspace.ingest import Ingested
 
@@ -179,7 +186,7 @@ class Workspace:
             source=row["source"],
             reason=row["reason"],
             counts=json.loads(row["counts"]),
-            tables={t["table_name"]: t["path"] for t in tables},
+            tables={t["table_name"]: t["path"] for t in tables if t["path"]},
             quarantine={t["table_name"]: t["quarantine_path"] for t in tables if t["quarantine_path"]},
             reconciliation_status=row["reconciliation_status"],
         )
@@ -215,12 +222,12 @@ class Workspace:
     def read_table(self, snap: SnapshotVersion, name: str) -> pa.Table | None:
         """A clean table of a version (None when the version has no such table)."""
         rel = snap.tables.get(name)
-        return None if rel is None else pq.read_table(self.root / rel)
+        return None if rel is None else read_dataset(self.root / rel)
 
     def read_quarantine(self, snap: SnapshotVersion, name: str | None = None) -> pa.Table | None:
         """Quarantined rows of a version (one table, or all tables' lineage columns + reasons)."""
         names = [name] if name else list(snap.quarantine)
-        parts = [pq.read_table(self.root / snap.quarantine[n]) for n in names if n in snap.quarantine]
+        parts = [read_dataset(self.root / snap.quarantine[n]) for n in names if n in snap.quarantine]
         if not parts:
             return None
         if len(parts) == 1:
@@ -266,30 +273,37 @@ class Workspace:
             for name in TABLE_ORDER:
                 if name in reuse:
                     rel, digest = reuse[name]
-                    rows = pq.ParquetFile(self.root / rel).metadata.num_rows
+                    rows = dataset_rows(self.root / rel)
                     hashes[name] = digest
                     q_rel, q_rows = self._reused_quarantine(parent, name)
                     if q_rel is not None:
-                        hashes[f"quarantine/{name}"] = file_sha256(self.root / q_rel)
+                        hashes[f"quarantine/{name}"] = dataset_hash(self.root / q_rel)
                     table_rows.append((name, rel, rows, digest, q_rel, q_rows))
                     continue
                 if name not in ingested.clean:
                     continue
                 table = ingested.clean[name]
-                staged = stage / "data" / name / "data.parquet"
-                digest = write_parquet(table, staged)
+                staged = stage / "data" / name
+                digest = write_dataset(table, staged)
                 hashes[name] = digest
-                rel = f"data/{name}/{part}/data.parquet"
-                moves.append((staged.parent, (self.root / rel).parent))
+                rel = f"data/{name}/{part}"
+                moves.append((staged, self.root / rel))
                 q_rel = None
                 q_rows = 0
                 if name in ingested.quarantine and ingested.quarantine[name].num_rows:
-                    q_staged = stage / "quarantine" / name / "data.parquet"
-                    hashes[f"quarantine/{name}"] = write_parquet(ingested.quarantine[name], q_staged)
-                    q_rel = f"quarantine/{name}/{part}/data.parquet"
+                    q_staged = stage / "quarantine" / name
+                    hashes[f"quarantine/{name}"] = write_dataset(ingested.quarantine[name], q_staged)
+                    q_rel = f"quarantine/{name}/{part}"
                     q_rows = ingested.quarantine[name].num_rows
-                    moves.append((q_staged.parent, (self.root / q_rel).parent))
+                    moves.append((q_staged, self.root / q_rel))
                 table_rows.append((name, rel, table.num_rows, digest, q_rel, q_rows))
+            # quarantine of records that belong to no contract table (e.g. FIRE records OpenALM cannot map)
+            for name in sorted(set(ingested.quarantine) - set(TABLE_ORDER)):
+                q_staged = stage / "quarantine" / name
+                hashes[f"quarantine/{name}"] = write_dataset(ingested.quarantine[name], q_staged)
+                q_rel = f"quarantine/{name}/{part}"
+                moves.append((q_staged, self.root / q_rel))
+                table_rows.append((name, "", 0, "", q_rel, ingested.quarantine[name].num_rows))
             # the quarantine is part of a version's identity: a row released from quarantine
             # changes the version even when the clean data does not
             content = _content_hash(hashes)
@@ -381,7 +395,7 @@ class Workspace:
         if parent is None or name not in parent.quarantine:
             return None, 0
         rel = parent.quarantine[name]
-        return rel, pq.ParquetFile(self.root / rel).metadata.num_rows
+        return rel, dataset_rows(self.root / rel)
 
     # ------------------------------------------------------------------ load
 

@@ -174,3 +174,19 @@ def test_typed_map_becomes_json_text() -> None:
 def test_incompatible_physical_type_is_a_schema_error(values: pa.Array, column: str) -> None:
     with pytest.raises(SchemaError, match=column):
         coerce_typed(values, POSITIONS.column(column), "positions.parquet")
+
+
+def test_decimal_amounts_load_exactly_as_their_text() -> None:
+    # Arrow's direct decimal128 -> float64 cast can be 1 ulp off; the loader goes through the
+    # decimal text, so a Parquet decimal loads to the same float as the CSV cell does
+    import decimal
+
+    import pyarrow as pa
+
+    from openalm.data._cells import coerce_typed
+    from openalm.data.schema import POSITIONS
+
+    rng = __import__("random").Random(5)
+    values = [decimal.Decimal(rng.randint(0, 10**14)) / decimal.Decimal(10**6) for _ in range(20_000)]
+    loaded = coerce_typed(pa.array(values, pa.decimal128(38, 6)), POSITIONS.column("principal_balance"), "x")
+    assert loaded.values.to_pylist() == [float(str(v)) for v in values]

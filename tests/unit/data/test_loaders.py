@@ -93,7 +93,8 @@ def test_quoted_line_break_is_one_record(tmp_path: Path) -> None:
     ("name", "content", "match"),
     [
         ("positions.csv", b"", "empty"),
-        ("positions.csv", GBK_CSV, "UTF-8"),
+        # GBK files now load (encoding="auto", see test_encodings.py); UTF-16 is neither UTF-8 nor GB18030
+        ("positions.csv", GBK_CSV.decode("gbk").encode("utf-16"), "UTF-8"),
         ("positions.parquet", b"not a parquet file at all", "Parquet"),
         ("positions.xlsx", b"not a zip", "Excel"),
     ],

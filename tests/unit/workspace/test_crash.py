@@ -16,7 +16,6 @@ import sys
 import time
 from pathlib import Path
 
-import pyarrow.parquet as pq
 import pytest
 
 from openalm.config import load_config
@@ -71,18 +70,18 @@ def test_killed_load_leaves_the_last_good_version(point: str, snapshots: tuple[P
     ws = Workspace.init(tmp_path / "ws")
     cfg = load_config(None, {"engine": {"partition_size": 300, "workers": 1}})
     v1 = ws.load(first, AS_OF, config=cfg).snapshot
-    before = pq.read_table(ws.root / v1.tables["positions"])
+    before = ws.read_table(v1, "positions")
     _kill_at(point, [str(ws.root), "load", str(second)], tmp_path)
     ws = Workspace.open(tmp_path / "ws")
     assert [s.version for s in ws.snapshots(AS_OF)] == [1]  # the killed load never happened
-    assert pq.read_table(ws.root / v1.tables["positions"]).equals(before)
+    assert ws.read_table(v1, "positions").equals(before)
     assert ws.catalog.verify_audit() == []
     # the next writer sweeps up and loads normally
     v2 = ws.load(second, AS_OF, config=cfg).snapshot
     assert v2.version == 2
     assert not list((ws.root / ".staging").iterdir())
     on_disk = {
-        p.parent.name.split("=")[1] for p in (ws.root / "data" / "positions").glob("as_of=*/snapshot=*/data.parquet")
+        p.parent.name.split("=")[1] for p in (ws.root / "data" / "positions").glob("as_of=*/snapshot=*/part-00000.parquet")
     }
     assert on_disk == {v1.snapshot_id, v2.snapshot_id}
 

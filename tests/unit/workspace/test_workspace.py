@@ -81,7 +81,7 @@ def test_init_creates_layout_and_refuses_foreign_folders(tmp_path: Path) -> None
 def test_load_creates_immutable_content_hashed_versions(ws: Workspace, bank: dict[str, Path], config) -> None:  # type: ignore[no-untyped-def]
     first = ws.load(bank["parquet"], AS_OF, config=config, user="alice")
     assert first.created and first.snapshot.version == 1
-    assert first.snapshot.counts["positions"] == {"read": N, "rejected": 0, "used": N}
+    assert first.snapshot.counts["positions"] == {"read": N, "rejected": 0, "used": N, "flagged": 0}
     again = ws.load(bank["parquet"], AS_OF, config=config, user="alice")
     assert not again.created and again.snapshot.snapshot_id == first.snapshot.snapshot_id
     # the same bank as CSV parses to the same content: the version is identified by content
@@ -136,13 +136,13 @@ def test_correction_makes_a_new_version_and_logs_every_cell(
     ws: Workspace, bank: dict[str, Path], tmp_path: Path, config
 ) -> None:  # type: ignore[no-untyped-def]
     v1 = ws.load(bank["parquet"], AS_OF, config=config).snapshot
-    v1_file = ws.root / v1.tables["positions"]
-    v1_bytes = v1_file.read_bytes()
+    v1_files = sorted((ws.root / v1.tables["positions"]).iterdir())
+    v1_bytes = [p.read_bytes() for p in v1_files]
     sel = _correct_rates(ws, tmp_path / "c.csv", "LN_MORTGAGE", 25)
     out = ws.correct(tmp_path / "c.csv", AS_OF, reason="stale rates in the loan feed", user="carol", config=config)
     v2 = out.snapshot
     assert (v2.version, v2.parent_id, v2.kind) == (2, v1.snapshot_id, "correct")
-    assert v1_file.read_bytes() == v1_bytes  # the old version is never edited
+    assert [p.read_bytes() for p in v1_files] == v1_bytes  # the old version is never edited
     assert v2.tables["counterparties"] == v1.tables["counterparties"]  # copy on write
     d = diff_versions(ws, v1, v2)
     assert (d.added, d.removed, d.changed_rows, d.changed_cells) == (0, 0, 25, 25)
@@ -309,7 +309,7 @@ def test_recover_removes_what_an_interrupted_write_left(ws: Workspace, bank: dic
     ws.load(bank["parquet"], AS_OF, config=config)
     orphan = ws.root / "data" / "positions" / "as_of=2026-06-30" / "snapshot=deadbeefdeadbeef"
     orphan.mkdir(parents=True)
-    (orphan / "data.parquet").write_bytes(b"half")
+    (orphan / "part-00000.parquet").write_bytes(b"half")
     stage = ws.root / ".staging" / "snapshot-x"
     stage.mkdir()
     removed = ws.recover()
