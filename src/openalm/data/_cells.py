@@ -444,8 +444,10 @@ def coerce_typed(values: ArrowColumn, column: Column, file: str) -> ParseResult:
         if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t):
             # decimal -> text -> float64 is correctly rounded; Arrow's direct decimal cast is not
             # (it can be 1 ulp off), and the same amount must load the same from CSV and Parquet
-            floats = pc.cast(pc.cast(values, pa.string()), pa.float64()) if pa.types.is_decimal(t) else (
-                pc.cast(values, pa.float64())
+            floats = (
+                pc.cast(pc.cast(values, pa.string()), pa.float64())
+                if pa.types.is_decimal(t)
+                else (pc.cast(values, pa.float64()))
             )
             nan = pc.is_nan(floats)
             floats = pc.if_else(nan, pa.scalar(None, pa.float64()), floats)

@@ -112,6 +112,7 @@ class ParsedTable:
     corrections: list[Correction] = field(default_factory=list)
     mapping_rejects: list[Reject] = field(default_factory=list)
     encoding: str | None = None
+    ragged: list[RaggedRow] = field(default_factory=list)
 
     @property
     def num_rows(self) -> int:
@@ -231,8 +232,55 @@ def _csv_input(source: Path | pa.Buffer) -> Any:
     return source if isinstance(source, Path) else pa.BufferReader(source)
 
 
-def _parse_csv_bytes(source: Path | pa.Buffer, names: list[str], file: str, delimiter: str) -> pa.Table:
-    """Parse UTF-8 CSV bytes (a file or a transcoded buffer) into all-string columns."""
+def _ends_with_newline(source: Path | pa.Buffer) -> bool:
+    if isinstance(source, Path):
+        with source.open("rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            if handle.tell() == 0:
+                return True
+            handle.seek(-1, os.SEEK_END)
+            return handle.read(1) in (b"\n", b"\r")
+    data = source.to_pybytes()[-1:]
+    return not data or data in (b"\n", b"\r")
+
+
+def _ragged_records(source: Path | pa.Buffer, delimiter: str, expected: int) -> list[RaggedRow]:
+    """Records (after the header) whose field count differs from ``expected`` (slow path, errors only)."""
+    import csv
+    import io
+
+    data = source.read_bytes() if isinstance(source, Path) else source.to_pybytes()
+    text = data.decode("utf-8-sig")
+    out: list[RaggedRow] = []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    next(reader, None)
+    for number, fields in enumerate(reader, start=1):
+        if fields and len(fields) != expected:
+            out.append(RaggedRow(number, len(fields), expected, delimiter.join(fields)))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class RaggedRow:
+    """A CSV record whose number of fields differs from the header's (quarantined, not parsed)."""
+
+    row: int  # 1-based data row
+    fields: int
+    expected: int
+    text: str
+
+
+def _parse_csv_bytes(
+    source: Path | pa.Buffer, names: list[str], file: str, delimiter: str, ragged: list[RaggedRow] | None = None
+) -> pa.Table:
+    """Parse UTF-8 CSV bytes (a file or a transcoded buffer) into all-string columns.
+
+    Records with the wrong number of fields (a stray or missing delimiter upstream) are left out
+    and appended to ``ragged`` with their row number and text, so the caller can quarantine them;
+    the other rows keep their own row numbers (see :func:`read_table`). A ragged *last* record in a
+    file that does not end with a line break means the file was cut off: that is a
+    :class:`DataError`, not a row problem, because the rows after the cut are missing.
+    """
     first_error: pa.ArrowInvalid | None = None
     for newlines in (False, True):
         try:
@@ -251,18 +299,32 @@ def _parse_csv_bytes(source: Path | pa.Buffer, names: list[str], file: str, deli
         bad.append(row)
         return "skip"
 
+    table = None
     with contextlib.suppress(pa.ArrowInvalid):
         options = _csv_options(names, delimiter=delimiter, threads=False, newlines=True, handler=record)
-        pcsv.read_csv(_csv_input(source), **options)
+        table = pcsv.read_csv(_csv_input(source), **options)
     if bad:
-        row = bad[0]
-        data_row = None if row.number is None else int(row.number) - 1
-        raise DataError(
-            f"ragged CSV: a row has {row.actual_columns} fields, the header has {row.expected_columns} "
-            f"({len(bad)} such row(s)); text: {row.text[:80]!r}",
-            file=file,
-            row=data_row,
-        )
+        found = _ragged_records(source, delimiter, len(names))
+        last = found[-1] if found else None
+        total = None if table is None else table.num_rows + len(bad)
+        if last is not None and not _ends_with_newline(source) and last.row == total:
+            raise DataError(
+                f"appears truncated: the last record has {last.fields} of {last.expected} fields and the file "
+                f"does not end with a line break; text: {last.text[:80]!r}. Rows after the cut are missing, so "
+                "the file is refused as a whole; transfer it again",
+                file=file,
+                row=last.row,
+            )
+        if ragged is None or table is None or len(found) != len(bad):
+            first = bad[0]
+            raise DataError(
+                f"ragged CSV: a row has {first.actual_columns} fields, the header has {first.expected_columns} "
+                f"({len(bad)} such row(s)); text: {first.text[:80]!r}",
+                file=file,
+                row=found[0].row if found else None,
+            )
+        ragged.extend(found)
+        return table
     raise DataError(f"cannot be read as CSV: {message}", file=file)
 
 
@@ -364,7 +426,9 @@ def _utf16_hint(path: Path) -> str:
     return ""
 
 
-def _read_csv(path: Path, encoding: str = "auto", delimiter: str = ",") -> tuple[pa.Table, str, list[str]]:
+def _read_csv(
+    path: Path, encoding: str = "auto", delimiter: str = ",", ragged: list[RaggedRow] | None = None
+) -> tuple[pa.Table, str, list[str]]:
     """Read a CSV file as all-string columns.
 
     Returns the table, the encoding it was decoded with (``utf-8``, ``gbk`` or ``gb18030``) and
@@ -386,7 +450,7 @@ def _read_csv(path: Path, encoding: str = "auto", delimiter: str = ",") -> tuple
         try:
             with path.open("rb") as handle:
                 names = _header_from_stream(handle, file, delimiter)
-            return _parse_csv_bytes(path, names, file, delimiter), "utf-8", []
+            return _parse_csv_bytes(path, names, file, delimiter, ragged), "utf-8", []
         except (UnicodeDecodeError, _NotUtf8Error):
             pass
         bad_utf8 = _first_undecodable(path, "utf-8")
@@ -437,7 +501,7 @@ def _read_csv(path: Path, encoding: str = "auto", delimiter: str = ",") -> tuple
             f"{_DISPLAY[chosen]} export rarely is; if Chinese text looks garbled declare 'utf-8' or 'auto'"
         )
     names = _header_from_stream(pa.BufferReader(buffer), file, delimiter)
-    return _parse_csv_bytes(buffer, names, file, delimiter), chosen, notes
+    return _parse_csv_bytes(buffer, names, file, delimiter, ragged), chosen, notes
 
 
 def _check_encoding(encoding: str) -> str:
@@ -702,9 +766,14 @@ def read_table(
     source_row = None
     used: str | None = None
     notes: list[str] = []
+    ragged: list[RaggedRow] = []
     if suffix == ".csv":
         delimiter = "," if mapping is None else mapping.delimiter
-        table, used, notes = _read_csv(path, chosen, delimiter)
+        table, used, notes = _read_csv(path, chosen, delimiter, ragged)
+        if ragged:
+            skip = np.array([r.row for r in ragged], np.int64)
+            every = np.arange(1, table.num_rows + len(ragged) + 1, dtype=np.int64)
+            source_row = every[~np.isin(every, skip)]
     elif suffix == ".parquet":
         table = _read_parquet(path)
     elif suffix == ".xlsx":
@@ -716,6 +785,7 @@ def read_table(
     else:
         parsed = _parse_mapped(table, schema, mapping, file, source_row)
     parsed.encoding = used
+    parsed.ragged = ragged
     parsed.notes[:0] = [f"{path.name}: {note}" for note in notes]
     return parsed
 

@@ -130,6 +130,7 @@ REASONS: Final[Mapping[str, str]] = MappingProxyType(
         "missing_required": "null in a required (R) column",
         "missing_conditional": "null in a conditionally required (C) column whose condition holds",
         "bad_date": "not a date in YYYY-MM-DD or YYYYMMDD",
+        "ragged_row": "a CSV record with more or fewer fields than the header",
         "impossible_date": "date-shaped but not a calendar date (2026-02-30)",
         "bad_number": "not a plain decimal number (thousands separator, percent sign, text)",
         "bad_integer": "not a whole number",
@@ -264,8 +265,9 @@ class TableResult:
     @property
     def counts(self) -> dict[str, int]:
         """``read``, ``rejected`` (distinct rows) and ``used`` (``read = used + rejected``)."""
-        read = self.parsed.num_rows
-        rejected = int(self.rejected.sum())
+        ragged = len(getattr(self.parsed, "ragged", ()))
+        read = self.parsed.num_rows + ragged
+        rejected = int(self.rejected.sum()) + ragged
         return {"read": read, "rejected": rejected, "used": read - rejected}
 
     @property
@@ -1405,9 +1407,17 @@ def _rejects(results: Mapping[str, TableResult]) -> list[Reject]:
     seq = 0
     for t_index, (name, result) in enumerate(results.items()):
         parsed = result.parsed
+        file = Path(parsed.file).name
+        for rag in getattr(parsed, "ragged", ()):
+            message = (
+                f"record has {rag.fields} fields, the header has {rag.expected} (a stray or missing delimiter "
+                "upstream); the record is quarantined as text"
+            )
+            reject = Reject(file, rag.row, "", rag.text, "ragged_row", message, "", name, "GEN-FILE-001")
+            out.append((t_index, rag.row, seq, reject))
+            seq += 1
         if not result.findings:
             continue
-        file = Path(parsed.file).name
         rows = parsed.source_row
         pid_col = parsed.raw.get("position_id")
         for finding in result.findings:

@@ -203,9 +203,7 @@ def _dask_map(
         client = Client(cluster)
     try:
         p_future = client.scatter(params, broadcast=True)
-        futures = [
-            client.submit(map_partition, numbers[k], part, p_future, pure=False) for k, part in enumerate(parts)
-        ]
+        futures = [client.submit(map_partition, numbers[k], part, p_future, pure=False) for k, part in enumerate(parts)]
         out: list[PartialResult] = []
         for fut in as_completed(futures):
             out.append(fut.result())

@@ -142,9 +142,7 @@ def ingest_fire(path: Path, as_of: dt.date, *, dq: Any = None) -> Ingested:
 
     fire = read_fire(path, as_of=as_of)
     parsed = fire.parsed(file=path.name)
-    files = {"fire": file_info(path)} if path.is_file() else {
-        p.name: file_info(p) for p in sorted(path.glob("*.json"))
-    }
+    files = {"fire": file_info(path)} if path.is_file() else {p.name: file_info(p) for p in sorted(path.glob("*.json"))}
     warnings = [*fire.warnings, *(f"FIRE {r.file} record {r.row} skipped: {r.message}" for r in fire.skipped)]
     ingested = ingest_parsed(parsed, as_of, files, extra_rejects=fire.rejects, warnings=warnings, dq=dq)
     if fire.rejects:

@@ -37,9 +37,7 @@ def _read_sql(path: Path, as_of: dt.date, dq: Any) -> tuple[Ingested, str, str |
         raise ConfigError(f"SQL source {path}: {err}") from err
     parsed = read_sql_source(source)
     label = redact_url(source.url)
-    files: dict[str, FileInfo] = {
-        name: {"path": f"{label}#{name}", "sha256": "", "bytes": 0} for name in parsed
-    }
+    files: dict[str, FileInfo] = {name: {"path": f"{label}#{name}", "sha256": "", "bytes": 0} for name in parsed}
     text = path.read_bytes()
     notes = [n for p in parsed.values() for n in p.notes]
     ingested = ingest_parsed(parsed, as_of, files, warnings=notes, dq=dq)

@@ -12,7 +12,10 @@ import pytest
 from _snapshot_builders import DEPOSIT, LOAN, write_csv
 
 from openalm.data import POSITIONS, find_table_file, read_table
+from openalm.data.validation import validate_tables
 from openalm.errors import DataError, SchemaError
+
+AS_OF = dt.date(2026, 6, 30)
 
 GBK_CSV = (",".join(LOAN) + "\n" + ",".join({**LOAN, "source_system": "\u4e2d\u56fd"}.values())).encode("gbk")
 
@@ -71,14 +74,28 @@ def test_semicolon_separated_file_hint(tmp_path: Path) -> None:
         read_table(path, "positions")
 
 
-def test_ragged_csv_names_the_row(tmp_path: Path) -> None:
-    path = write_csv(tmp_path / "positions.csv", [LOAN, DEPOSIT])
+def test_ragged_rows_are_set_aside_with_their_row_and_text(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "positions.csv", [LOAN, DEPOSIT, {**LOAN, "position_id": "LN-2"}])
     lines = path.read_text().splitlines()
-    lines[2] += ",extra"
+    lines[2] += ",extra"  # data row 2: one field too many
     path.write_text("\n".join(lines) + "\n")
-    with pytest.raises(DataError, match="ragged") as info:
+    parsed = read_table(path, "positions")
+    assert parsed.num_rows == 2
+    assert parsed.source_row.tolist() == [1, 3]  # the rows keep their own numbers
+    assert [(r.row, r.fields, r.expected) for r in parsed.ragged] == [(2, len(LOAN) + 1, len(LOAN))]
+    assert parsed.ragged[0].text.endswith(",extra")
+    result = validate_tables({"positions": parsed}, AS_OF)
+    assert result.counts["positions"] == {"read": 3, "rejected": 1, "used": 2}
+    assert [(r.row, r.reason) for r in result.rejects] == [(2, "ragged_row")]
+
+
+def test_truncated_csv_is_refused_as_a_whole(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "positions.csv", [LOAN, DEPOSIT, LOAN])
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) - 20])  # cut inside the last record
+    with pytest.raises(DataError, match="truncated") as info:
         read_table(path, "positions")
-    assert info.value.row == 2
+    assert info.value.row == 3
     assert info.value.file == str(path)
 
 

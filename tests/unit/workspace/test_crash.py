@@ -81,7 +81,8 @@ def test_killed_load_leaves_the_last_good_version(point: str, snapshots: tuple[P
     assert v2.version == 2
     assert not list((ws.root / ".staging").iterdir())
     on_disk = {
-        p.parent.name.split("=")[1] for p in (ws.root / "data" / "positions").glob("as_of=*/snapshot=*/part-00000.parquet")
+        p.parent.name.split("=")[1]
+        for p in (ws.root / "data" / "positions").glob("as_of=*/snapshot=*/part-00000.parquet")
     }
     assert on_disk == {v1.snapshot_id, v2.snapshot_id}
 
