@@ -139,6 +139,85 @@ def register(app: typer.Typer) -> None:
     app.command("trace")(_guard(trace))
     app.command("log")(_guard(log))
     app.command("generate")(_guard(generate))
+    app.command("quality")(_guard(quality))
+    app.command("reconcile")(_guard(reconcile))
+
+
+def _report_dir(ws: Any, snap: Any) -> Path:
+    return ws.root / "reports" / f"as_of={snap.as_of.isoformat()}" / f"snapshot={snap.snapshot_id}"
+
+
+def quality(
+    as_of: AsOf,
+    workspace: WorkspaceOpt = None,
+    version: Annotated[int | None, typer.Option("--version", help="Version (default latest).")] = None,
+    all_rules: Annotated[bool, typer.Option("--all", help="Also list rules that found nothing.")] = False,
+) -> None:
+    """The data-quality report of a version: per rule, severity, rows failed; where the HTML page is."""
+    ws = _open(workspace)
+    snap = ws.snapshot(_date(as_of), version)
+    rows = ws.catalog.query(
+        "SELECT rule_id, table_name, reason, severity, rows_checked, rows_failed FROM quality_results "
+        "WHERE snapshot_id = ? ORDER BY severity, rows_failed DESC, rule_id",
+        [snap.snapshot_id],
+    )
+    table = Table(title=f"{label('ws.quality')} {snap.label}")
+    for col in ("rule_id", "table_name", "reason", "severity", "rows_checked", "rows_failed"):
+        table.add_column(label(f"ws.col.{col}"))
+    for r in rows:
+        if all_rules or r["rows_failed"]:
+            table.add_row(*[str(v) for v in r.values()])
+    out_console.print(table)
+    out_console.print(_counts_table(snap.label, snap.counts))
+    html = _report_dir(ws, snap) / "data_quality.html"
+    if html.is_file():
+        out_console.print(f"{label('ws.report_page')}: {html}", highlight=False)
+
+
+def reconcile(
+    as_of: AsOf,
+    workspace: WorkspaceOpt = None,
+    version: Annotated[int | None, typer.Option("--version", help="Version (default latest).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write every reconciliation line here (CSV).")] = None,
+) -> None:
+    """Positions against the general ledger for a version: status and the breaks beyond tolerance."""
+    ws = _open(workspace)
+    snap = ws.snapshot(_date(as_of), version)
+    if snap.reconciliation_status is None:
+        out_console.print(label("ws.no_ledger"), highlight=False)
+        return
+    lines = ws.catalog.query_arrow(
+        "SELECT * EXCLUDE (snapshot_id) FROM reconciliations WHERE snapshot_id = ? "
+        "ORDER BY abs(difference) DESC NULLS LAST",
+        [snap.snapshot_id],
+    )
+    status_counts: dict[str, int] = {}
+    for s in lines.column("status").to_pylist():
+        status_counts[s] = status_counts.get(s, 0) + 1
+    out_console.print(
+        f"{label('ws.reconciliation')} {snap.label}: {snap.reconciliation_status}  "
+        + "  ".join(f"{k} {v}" for k, v in sorted(status_counts.items())),
+        highlight=False,
+    )
+    shown = Table()
+    cols = ["reporting_entity_id", "branch_id", "gl_account", "currency", "measure", "gl_balance",
+            "positions_amount", "difference", "status"]  # fmt: skip
+    for col in cols:
+        shown.add_column(col)
+    for rec in lines.to_pylist():
+        if rec["status"] in ("matched", "out_of_scope"):
+            continue
+        shown.add_row(*[f"{rec[c]:,.2f}" if isinstance(rec[c], float) else str(rec[c] or "") for c in cols])
+        if shown.row_count >= 20:
+            break
+    if shown.row_count:
+        out_console.print(shown)
+    if out is not None:
+        import pyarrow.csv as pacsv
+
+        from openalm.reports.writers import atomic_write
+
+        atomic_write(Path(out), lambda tmp: pacsv.write_csv(lines, tmp))
 
 
 def generate(

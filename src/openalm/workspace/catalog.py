@@ -240,7 +240,7 @@ class Catalog:
     def query_arrow(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
         """A read query as an Arrow table."""
         with self.connect(read_only=True) as con:
-            return con.execute(sql, list(params)).fetch_arrow_table()
+            return con.sql(sql, params=list(params)).to_arrow_table()
 
     # ---------------------------------------------------------------- audit log
 

@@ -179,7 +179,9 @@ def test_sql_source_loads_from_a_real_postgresql(tmp_path: Path, bank: Path) -> 
                                     for v in rec.values()])  # fmt: skip
         source = tmp_path / "mart.yaml"
         source.write_text(
-            json.dumps({"sql": {"url": url, "tables": {"positions": "SELECT * FROM alm_positions ORDER BY position_id"}}}),
+            json.dumps(
+                {"sql": {"url": url, "tables": {"positions": "SELECT * FROM alm_positions ORDER BY position_id"}}}
+            ),
             encoding="utf-8",
         )
         ws = Workspace.init(tmp_path / "ws")
@@ -187,4 +189,8 @@ def test_sql_source_loads_from_a_real_postgresql(tmp_path: Path, bank: Path) -> 
     snap = out.snapshot
     assert snap.counts["positions"]["read"] == pos.num_rows
     assert snap.counts["positions"]["read"] == snap.counts["positions"]["used"] + snap.counts["positions"]["rejected"]
-    assert snap.source is not None and snap.source.startswith("sql:") and url.split("@")[0].split(":")[-1] not in snap.source
+    assert (
+        snap.source is not None
+        and snap.source.startswith("sql:")
+        and url.split("@")[0].split(":")[-1] not in snap.source
+    )
