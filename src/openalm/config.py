@@ -78,6 +78,9 @@ class EngineSettings(_Strict):
     workers: int | None = Field(None, ge=1)
     scheduler: str | None = None
     ladder_scenarios: list[str] = Field(default_factory=lambda: ["base"])
+    #: Workspace runs: the locality columns a stable partition plan orders contracts by (then the
+    #: contract key), so that contracts corrected together share partitions.
+    partition_key: list[str] = Field(default_factory=lambda: ["source_system", "product_code", "branch_id"])
 
 
 class ReconciliationSettings(_Strict):

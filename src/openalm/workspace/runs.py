@@ -169,7 +169,7 @@ def _partition_hashes(
 def _context_hash(config: RunConfig, snap: SnapshotVersion, ws: Workspace, plan: PartitionPlan, universe: Any) -> str:
     values = config.model_dump(mode="json")
     engine = dict(values.get("engine", {}))
-    for volatile in ("executor", "workers", "scheduler", "partition_size"):
+    for volatile in ("executor", "workers", "scheduler", "partition_size", "partition_key"):
         engine.pop(volatile, None)
     values["engine"] = engine
     market = {
@@ -276,7 +276,7 @@ def run_in_workspace(
         tick("load", 1, 1)
         t = lap("load", t0)
 
-        key_columns = tuple(getattr(config.engine, "partition_key", DEFAULT_PARTITION_KEY))
+        key_columns = tuple(config.engine.partition_key or DEFAULT_PARTITION_KEY)
         keys = _locality_keys(positions, key_columns)
         plan, new_plan = _plan_for(ws, as_of, keys, config, key_columns, replan)
         if new_plan is False and tuple(plan.key_columns) != key_columns:

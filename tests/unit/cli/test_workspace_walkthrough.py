@@ -103,3 +103,16 @@ def test_workspace_errors_exit_cleanly(tmp_path: Path) -> None:
     assert result.exit_code == 2
     result = runner.invoke(app, ["load", str(tmp_path), "--as-of", "2026-13-01", "-w", str(tmp_path / "ws")])
     assert result.exit_code == 2
+
+
+def test_readme_configuration_example_is_valid(tmp_path: Path) -> None:
+    from openalm.config import load_config
+
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Configuration (`--config FILE`, YAML)") :]
+    block = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "c.yaml").write_text(block, encoding="utf-8")
+    config = load_config(tmp_path / "c.yaml")
+    assert config.data_quality.rules[0].id == "BANK-001"
+    assert config.reconciliation.policy == "warn"
+    assert config.engine.partition_key == ["source_system", "product_code", "branch_id"]
