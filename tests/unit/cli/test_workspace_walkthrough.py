@@ -91,8 +91,14 @@ def test_readme_walkthrough(tmp_path: Path) -> None:
     # 5. who did what
     out = _ok("log", "-w", str(ws), "--verify")
     assert "analyst1" in out and "ok" in out
-    out = _ok("snapshots", "-w", str(ws))
-    assert out.count("2026-0") >= 3  # three versions listed (the table may truncate cells on a narrow console)
+    _ok("snapshots", "-w", str(ws))
+    from openalm.workspace import Workspace
+
+    assert [(s.version, s.kind) for s in Workspace.open(ws).snapshots()] == [
+        (1, "load"),
+        (2, "correct"),
+        (3, "correct"),
+    ]
 
 
 def test_workspace_errors_exit_cleanly(tmp_path: Path) -> None:
