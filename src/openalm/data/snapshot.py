@@ -195,11 +195,46 @@ def _as_date(as_of: dt.date | str) -> dt.date:
         raise DataError(f"as-of {as_of!r} is not a date; expected YYYY-MM-DD") from err
 
 
+def is_fire_source(path: Path) -> bool:
+    """True for a FIRE JSON file, or a folder of FIRE JSON records without a ``positions.*`` table."""
+    if path.is_file():
+        return path.suffix.lower() == ".json"
+    return path.is_dir() and not any(path.glob("positions.*")) and any(path.glob("*.json"))
+
+
+def _load_fire(
+    root: Path, day: dt.date, strict: bool, dq: DataQualityConfig | None
+) -> tuple[dt.date, Path, ValidationResult, dict[str, FileInfo]]:
+    """A FIRE JSON source (interfaces.md: "a folder of FIRE JSON records is accepted too").
+
+    Records the FIRE mapping cannot use come first in the rejects (file = JSON file, row = record
+    number); records that are not positions (P&L, indices ...) are counted in the warnings.
+    """
+    from openalm.data.fire import read_fire
+
+    fire = read_fire(root, as_of=day)
+    parsed = fire.parsed(file=root.name)
+    result = validate_tables(parsed, day, strict=strict, dq=dq)
+    result.rejects[:0] = fire.rejects
+    skipped = [f"FIRE {r.file} record {r.row} skipped: {r.message}" for r in fire.skipped]
+    result.warnings[:0] = [*fire.warnings, *skipped]
+    counts = fire.counts
+    result.warnings.append(
+        f"FIRE records: {counts['read']} read, {counts['mapped']} mapped, {counts['rejected']} rejected, "
+        f"{counts['skipped']} skipped"
+    )
+    paths = [root] if root.is_file() else sorted(root.glob("*.json"))
+    files = {p.name: file_info(p) for p in paths}
+    return day, root, result, files
+
+
 def _load(
     folder: str | os.PathLike[str], as_of: dt.date | str, strict: bool, dq: DataQualityConfig | None = None
 ) -> tuple[dt.date, Path, ValidationResult, dict[str, FileInfo]]:
     day = _as_date(as_of)
     root = Path(folder)
+    if is_fire_source(root):
+        return _load_fire(root, day, strict, dq)
     paths = snapshot_files(root)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="openalm-hash") as pool:
         hashes: dict[str, Future[FileInfo]] = {name: pool.submit(file_info, p) for name, p in paths.items()}
