@@ -13,6 +13,9 @@ def test_public_names() -> None:
             "ValidationReport", "ValidationResult", "arrow_type", "clean_table", "file_info",
             "find_table_file", "parse_arrow_table", "read_snapshot", "read_table", "rejected_rows",
             "rejects_to_table", "validate", "validate_tables", "write_rejects_csv",
+            "DataQualityReport", "FireResult", "FireSettings", "ReconciliationResult", "SourceMapping", "SqlSource",
+            "TableMapping", "apply_mapping", "load_mapping", "mapping_hash", "quality_report", "read_fire",
+            "read_sql_source", "read_sql_table", "reconcile", "write_quality_report", "write_reconciliation",
         ]
     )  # fmt: skip
     for name in openalm.data.__all__:
