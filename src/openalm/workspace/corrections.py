@@ -157,7 +157,7 @@ def apply_correction(
         if act not in ACTIONS:
             problems.append(f"{file} row {row}, column action: {act!r} is not one of {', '.join(ACTIONS)}")
     row_reasons = corr.column("reason").to_pylist() if "reason" in names else [None] * corr.num_rows
-    corr_keys = _key_strings(pl.from_arrow(corr.select(list(key))), key)  # type: ignore[arg-type]
+    corr_keys = _key_strings(corr.select(list(key)), key)
     seen: dict[str, int] = {}
     for row, k in enumerate(corr_keys, start=1):
         if k in seen:
@@ -298,12 +298,12 @@ def apply_correction(
 
     # quarantine of the corrected table: the parent's minus the rows released by inserts
     if quarantine is not None:
-        released = (
+        freed = (
             np.array([k in touched for k in _key_strings(quarantine, key)], bool)
             if q_keys
             else np.zeros(quarantine.num_rows, bool)
         )
-        remaining = quarantine.filter(pa.array(~released))
+        remaining = quarantine.filter(pa.array(~freed))
         if remaining.num_rows:
             ingested.quarantine[table] = remaining
     ingested.counts = _carry_counts(base, table, ingested)

@@ -152,8 +152,8 @@ def _partition_hashes(
             continue
         joined = pl.from_arrow(t.select(["position_id"]))
         assert isinstance(joined, pl.DataFrame)
-        parts = joined.join(ids.unique("position_id"), on="position_id", how="left", maintain_order="left")
-        sched[name] = (_row_hashes(t), parts.get_column("_p").fill_null(-1).to_numpy())
+        linked = joined.join(ids.unique("position_id"), on="position_id", how="left", maintain_order="left")
+        sched[name] = (_row_hashes(t), linked.get_column("_p").fill_null(-1).to_numpy())
     out = []
     for p, idx in enumerate(members):
         digest = hashlib.sha256(np.ascontiguousarray(rows[idx]).tobytes())
@@ -326,8 +326,8 @@ def run_in_workspace(
                 sub = positions
                 local = {p: members[p] for p in changed}
             else:
-                rows = np.concatenate([members[p] for p in changed]) if changed else np.zeros(0, np.int64)
-                sub = positions.take(pa.array(rows, pa.int64()))
+                picked = np.concatenate([members[p] for p in changed]) if changed else np.zeros(0, np.int64)
+                sub = positions.take(pa.array(picked, pa.int64()))
                 starts = np.concatenate([[0], np.cumsum([len(members[p]) for p in changed])]).astype(np.int64)
                 local = {p: np.arange(starts[j], starts[j + 1], dtype=np.int64) for j, p in enumerate(changed)}
             book = prepare_book(
