@@ -259,11 +259,20 @@ def load(
     config: ConfigOpt = None,
     mapping: Annotated[Path | None, typer.Option("--mapping", help="Source-to-canonical mapping (YAML).")] = None,
     user: UserOpt = None,
-) -> None:
+    chunk_rows: Annotated[
+        int | None,
+        typer.Option("--chunk-rows", min=1, help="Stream the positions file in chunks of this many rows "
+                     "(default: only files above 2,000,000 rows, in chunks of 500,000)."),
+    ] = None,
+) -> None:  # fmt: skip
     """Load a source as a new immutable snapshot version: validate, quarantine, report, reconcile."""
+    from openalm.cli import _Progress
+
     ws = _open(workspace)
     cfg = _config(config)
-    outcome = ws.load(source, _date(as_of), config=cfg, mapping=mapping, user=user)
+    with _Progress() as progress:
+        outcome = ws.load(source, _date(as_of), config=cfg, mapping=mapping, user=user, chunk_rows=chunk_rows,
+                          progress=progress)  # fmt: skip
     snap = outcome.snapshot
     if not outcome.created:
         out_console.print(f"{label('ws.unchanged')}: {snap.label}", highlight=False)

@@ -39,6 +39,7 @@ import pyarrow.parquet as pq
 from openalm.data.loaders import SOURCE_ROW, parse_arrow_table
 from openalm.data.schema import TABLE_ORDER, TABLES
 from openalm.data.snapshot import FileInfo
+from openalm.data.validation import ValidationResult
 from openalm.errors import DataError
 from openalm.workspace._files import file_sha256
 from openalm.workspace.ingest import Ingested, ingest_parsed
@@ -331,7 +332,7 @@ def _reject_key(r: Any, key: tuple[str, ...], ingested: Ingested) -> str:
 
 def _lookup_entity(ingested: Ingested, r: Any) -> str:
     v = ingested.validation
-    if v is None or r.table not in v.tables:
+    if not isinstance(v, ValidationResult) or r.table not in v.tables:
         return ""
     parsed = v.tables[r.table].parsed
     rows = parsed.source_row

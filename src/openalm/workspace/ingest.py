@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -28,15 +28,47 @@ from openalm.data.snapshot import FileInfo, file_info, snapshot_files
 from openalm.data.validation import ValidationResult, clean_table, validate_tables
 from openalm.errors import DataError
 
-__all__ = ["QUARANTINE_META", "Ingested", "ingest_folder", "ingest_parsed", "quarantine_table"]
+if TYPE_CHECKING:
+    from openalm.workspace._chunked_validation import StreamedValidation
+
+__all__ = [
+    "QUARANTINE_META",
+    "Ingested",
+    "WrittenTable",
+    "ingest_folder",
+    "ingest_parsed",
+    "is_fire",
+    "quarantine_table",
+]
 
 #: Lineage columns of a quarantine table, before the source columns (all text).
 QUARANTINE_META = ("_table", "_source_file", "_source_row", "_position_id", "_reasons")
 
 
+@dataclass(frozen=True)
+class WrittenTable:
+    """A table already written as datasets in a staging folder (a streamed positions file).
+
+    ``folder`` / ``quarantine_folder`` hold ``part-NNNNN.parquet`` files (the layout of
+    :func:`~openalm.workspace._files.write_dataset`); the commit moves them into place.
+    """
+
+    folder: Path
+    sha256: str
+    rows: int
+    quarantine_folder: Path | None
+    quarantine_sha256: str
+    quarantine_rows: int
+
+
 @dataclass
 class Ingested:
-    """What a source yielded: clean tables, quarantined rows and the facts about them."""
+    """What a source yielded: clean tables, quarantined rows and the facts about them.
+
+    A streamed positions file is not in ``clean`` / ``quarantine`` but in ``written``, and
+    ``validation`` is then the merged outcome of its chunks
+    (:class:`~openalm.workspace._chunked_validation.StreamedValidation`).
+    """
 
     as_of: dt.date
     clean: dict[str, pa.Table]
@@ -45,8 +77,9 @@ class Ingested:
     counts: dict[str, dict[str, int]]
     files: dict[str, FileInfo]
     warnings: list[str]
-    validation: ValidationResult | None = None
+    validation: ValidationResult | StreamedValidation | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    written: dict[str, WrittenTable] = field(default_factory=dict)
 
 
 def _as_text(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
@@ -124,7 +157,8 @@ def ingest_parsed(
     )
 
 
-def _is_fire(path: Path) -> bool:
+def is_fire(path: Path) -> bool:
+    """Whether ``path`` is FIRE JSON records (a ``.json`` file, or a folder of them without table files)."""
     if path.is_file():
         return path.suffix.lower() == ".json"
     has_table = any(path.glob("positions.*"))
@@ -199,7 +233,7 @@ def ingest_folder(folder: Path, as_of: dt.date, *, dq: Any = None, mapping: Any 
     their source files through it (renames, code tables, quote bases, sentinel dates, encodings);
     every value it changed is reported in ``extra["mapping_corrections"]``.
     """
-    if _is_fire(folder):
+    if is_fire(folder):
         return ingest_fire(folder, as_of, dq=dq)
     if mapping is None:
         paths = snapshot_files(folder)

@@ -33,7 +33,8 @@ def _reconcile(ingested: Ingested, folder: Path, config: Any) -> tuple[str | Non
     gl = ingested.clean.get("gl_balances")
     gmap = ingested.clean.get("gl_account_map")
     positions = ingested.clean.get("positions")
-    if gl is None or gmap is None or positions is None:
+    written = ingested.written.get("positions")
+    if gl is None or gmap is None or (positions is None and written is None):
         return None, None
     settings = getattr(config, "reconciliation", None)
     if settings is not None:
@@ -42,7 +43,14 @@ def _reconcile(ingested: Ingested, folder: Path, config: Any) -> tuple[str | Non
     try:
         with _warnings.catch_warnings():
             _warnings.simplefilter("ignore", OpenALMWarning)
-            result = reconcile(positions, gl, gmap, settings=settings)
+            if positions is not None:
+                result = reconcile(positions, gl, gmap, settings=settings)
+            else:
+                # a streamed positions file: grouped part by part, the same result in bounded memory
+                from openalm.workspace._chunked_reconciliation import reconcile_dataset
+
+                assert written is not None
+                result = reconcile_dataset(written.folder, gl, gmap, settings=settings)
     except DataError as err:
         ingested.warnings.append(f"reconciliation could not be done: {err}")
         return "error", None
@@ -78,8 +86,15 @@ def _quality(ingested: Ingested, folder: Path, config: Any) -> pa.Table | None:
     return out
 
 
-def write_snapshot_reports(ingested: Ingested, folder: Path, config: Any = None) -> dict[str, Any]:
-    """Write the version's reports into ``folder``; returns catalogue rows and the reconciliation status."""
+def write_snapshot_reports(
+    ingested: Ingested, folder: Path, config: Any = None, *, progress: Any = None
+) -> dict[str, Any]:
+    """Write the version's reports into ``folder``; returns catalogue rows and the reconciliation status.
+
+    ``progress(stage, done, total)`` hears ``reports`` 0 / 2 -> 2 / 2 (data quality, reconciliation).
+    """
+    if progress is not None:
+        progress("reports", 0, 2)
     write_rejects_csv(ingested.rejects, folder / "rejects.csv")
     corrections = ingested.extra.get("mapping_corrections")
     if corrections is not None:
@@ -87,5 +102,9 @@ def write_snapshot_reports(ingested: Ingested, folder: Path, config: Any = None)
 
         pacsv.write_csv(corrections, folder / "mapping_corrections.csv")
     quality = _quality(ingested, folder, config)
+    if progress is not None:
+        progress("reports", 1, 2)
     status, recon = _reconcile(ingested, folder, config)
+    if progress is not None:
+        progress("reports", 2, 2)
     return {"tables": {"quality_results": quality, "reconciliations": recon}, "reconciliation_status": status}

@@ -22,6 +22,7 @@ import yaml
 
 from openalm.data.snapshot import FileInfo
 from openalm.errors import ConfigError, DataError
+from openalm.workspace._chunks import Progress
 from openalm.workspace.ingest import Ingested, ingest_folder, ingest_parsed
 
 __all__ = ["read_source"]
@@ -45,11 +46,31 @@ def _read_sql(path: Path, as_of: dt.date, dq: Any) -> tuple[Ingested, str, str |
 
 
 def read_source(
-    source: str | os.PathLike[str], as_of: dt.date, *, config: Any = None, mapping: Any = None
+    source: str | os.PathLike[str],
+    as_of: dt.date,
+    *,
+    config: Any = None,
+    mapping: Any = None,
+    stage: Path | None = None,
+    chunk_rows: int | None = None,
+    stream_threshold: int | None = None,
+    progress: Progress | None = None,
 ) -> tuple[Ingested, str, str | None]:
-    """Read and validate a source; returns (ingested, source label, mapping / source hash or None)."""
+    """Read and validate a source; returns (ingested, source label, mapping / source hash or None).
+
+    With a staging folder ``stage``, a snapshot folder whose positions file is large (more than
+    ``stream_threshold`` rows, estimated) or any positions file when ``chunk_rows`` is given is
+    streamed (:mod:`.streaming`): its positions are written into ``stage`` as they are read.
+    """
     dq = getattr(config, "data_quality", None) if config is not None else None
     path = Path(source)
+    if stage is not None:
+        from openalm.workspace.streaming import ingest_streaming, stream_plan
+
+        rows = stream_plan(path, chunk_rows=chunk_rows, threshold=stream_threshold, mapping=mapping)
+        if rows is not None:
+            ingested = ingest_streaming(path, as_of, stage, chunk_rows=rows, dq=dq, progress=progress)
+            return ingested, str(path.resolve()), None
     if path.is_file() and path.suffix.lower() in (".yaml", ".yml"):
         return _read_sql(path, as_of, dq)
     if path.is_dir() or (path.is_file() and path.suffix.lower() == ".json"):
@@ -60,7 +81,11 @@ def read_source(
 
             spec = mapping if isinstance(mapping, SourceMapping) else load_mapping(mapping)
             digest = mapping_hash(spec)
+        if progress is not None:
+            progress("load", 0, 1)
         ingested = ingest_folder(path, as_of, dq=dq, mapping=spec)
+        if progress is not None:
+            progress("load", 1, 1)
         if spec is not None:
             ingested.extra["mapping"] = {"name": spec.name, "version": spec.version, "sha256": digest}
         return ingested, str(path.resolve()), digest

@@ -280,6 +280,19 @@ class Workspace:
                         hashes[f"quarantine/{name}"] = dataset_hash(self.root / q_rel)
                     table_rows.append((name, rel, rows, digest, q_rel, q_rows))
                     continue
+                if name in ingested.written:
+                    # streamed: the datasets are written already (staging folder of the load)
+                    w = ingested.written[name]
+                    rel = f"data/{name}/{part}"
+                    hashes[name] = w.sha256
+                    moves.append((w.folder, self.root / rel))
+                    q_rel = None
+                    if w.quarantine_folder is not None and w.quarantine_rows:
+                        q_rel = f"quarantine/{name}/{part}"
+                        hashes[f"quarantine/{name}"] = w.quarantine_sha256
+                        moves.append((w.quarantine_folder, self.root / q_rel))
+                    table_rows.append((name, rel, w.rows, w.sha256, q_rel, w.quarantine_rows))
+                    continue
                 if name not in ingested.clean:
                     continue
                 table = ingested.clean[name]
@@ -407,31 +420,45 @@ class Workspace:
         config: Any = None,
         mapping: Any = None,
         user: str | None = None,
+        chunk_rows: int | None = None,
+        stream_threshold: int | None = None,
+        progress: Any = None,
     ) -> LoadOutcome:
-        """Load a source as a new snapshot version of ``as_of`` (see :mod:`.sources`)."""
+        """Load a source as a new snapshot version of ``as_of`` (see :mod:`.sources`).
+
+        A large positions file (more than ``stream_threshold`` rows, estimated; default
+        :data:`~openalm.workspace.streaming.STREAM_THRESHOLD_ROWS`), or any positions file when
+        ``chunk_rows`` is given, is streamed in chunks with bounded memory (:mod:`.streaming`);
+        the outcome is the same. ``progress(stage, done, total)`` is called as the load goes.
+        """
         from openalm.workspace.reports import write_snapshot_reports
         from openalm.workspace.sources import read_source
 
         user = user or current_user()
         with write_lock(self.root):
             self.recover()
-            checkpoint("load_reading")
-            ingested, label, mapping_sha = read_source(source, as_of, config=config, mapping=mapping)
-            checkpoint("load_read")
+            # a staging folder for a streamed positions file (written while read, moved by the commit)
+            with staging_dir(self.root, "load") as stage:
+                checkpoint("load_reading")
+                ingested, label, mapping_sha = read_source(
+                    source, as_of, config=config, mapping=mapping, stage=stage, chunk_rows=chunk_rows,
+                    stream_threshold=stream_threshold, progress=progress,
+                )  # fmt: skip
+                checkpoint("load_read")
 
-            def reports(folder: Path) -> dict[str, Any]:
-                return write_snapshot_reports(ingested, folder, config)
+                def reports(folder: Path) -> dict[str, Any]:
+                    return write_snapshot_reports(ingested, folder, config, progress=progress)
 
-            snap, created = self._commit_version(
-                ingested,
-                kind="load",
-                source=label,
-                user=user,
-                parent=None,
-                reason=None,
-                mapping_sha256=mapping_sha,
-                reports=reports,
-            )
+                snap, created = self._commit_version(
+                    ingested,
+                    kind="load",
+                    source=label,
+                    user=user,
+                    parent=None,
+                    reason=None,
+                    mapping_sha256=mapping_sha,
+                    reports=reports,
+                )
         report_dir = self.root / "reports" / f"as_of={as_of.isoformat()}" / f"snapshot={snap.snapshot_id}"
         return LoadOutcome(
             snap, created, ingested.rejects, ingested.warnings, report_dir if report_dir.exists() else None
