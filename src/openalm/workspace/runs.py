@@ -2,7 +2,9 @@
 
 A workspace run cuts the book into partitions by a **partition plan** fixed per as-of date: the
 contracts are ordered by a locality key (``engine.partition_key``, default source system, product,
-branch, then the contract key) and the plan stores the split keys between partitions. Later runs
+branch, then the contract key) and the plan stores the split keys between partitions; a contract
+belongs to the partition its key falls in, and within a partition contracts keep their snapshot
+row order. Later runs
 of the same as-of date, on any snapshot version, reuse the plan, so a contract stays in its
 partition whatever else changes, and contracts that are corrected together (one feed, one
 product, one branch) sit together.
@@ -105,10 +107,14 @@ class WorkspaceRun:
     tables: dict[str, pa.Table] = field(default_factory=dict)
 
 
-def _locality_keys(positions: pa.Table, key_columns: Sequence[str]) -> pl.Series:
-    cols = [c for c in (*key_columns, "reporting_entity_id", "position_id") if c in positions.column_names]
-    frame = pl.from_arrow(positions.select(cols))
+def _frame(table: pa.Table) -> pl.DataFrame:
+    frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
+    return frame
+
+
+def _locality_keys(frame: pl.DataFrame, key_columns: Sequence[str]) -> pl.Series:
+    cols = [c for c in (*key_columns, "reporting_entity_id", "position_id") if c in frame.columns]
     expr = pl.concat_str([pl.col(c).cast(pl.Utf8).fill_null("") for c in cols], separator=_SEP)
     return frame.select(expr.alias("_key")).to_series()
 
@@ -125,43 +131,42 @@ def _plan_for(
     return PartitionPlan.make(as_of, key_columns, keys.sort(), config.engine.partition_size), True
 
 
-def _row_hashes(table: pa.Table) -> npt.NDArray[np.uint64]:
-    """Two independent 64-bit hashes per row of every column but the lineage ones, shape (n, 2)."""
-    body = table.drop_columns([SOURCE_ROW]) if SOURCE_ROW in table.column_names else table
-    frame = pl.from_arrow(body)
-    assert isinstance(frame, pl.DataFrame)
-    return np.stack([frame.hash_rows(seed=0).to_numpy(), frame.hash_rows(seed=7).to_numpy()], axis=1)
+def _row_hashes(frame: pl.DataFrame) -> npt.NDArray[np.uint64]:
+    """A 64-bit hash per row of every column but the lineage ones (polars ``hash_rows``)."""
+    body = frame.drop(SOURCE_ROW) if SOURCE_ROW in frame.columns else frame
+    return np.asarray(body.hash_rows(seed=0).to_numpy(), np.uint64)
 
 
 def _partition_hashes(
-    positions: pa.Table, members: Sequence[npt.NDArray[np.int64]], schedules: Mapping[str, pa.Table | None]
+    positions: pl.DataFrame, members: Sequence[npt.NDArray[np.int64]], schedules: Mapping[str, pa.Table | None]
 ) -> list[str]:
     """SHA-256 of each partition's input rows: its positions (in plan order) and their schedule rows.
 
-    Rows are fingerprinted by two 64-bit row hashes (polars, whose version is part of the run
-    context); the schedule rows of a partition are taken as a sorted multiset.
+    Rows are fingerprinted by a 64-bit row hash (polars, whose version is part of the run
+    context); the schedule rows of a partition are taken as a sorted multiset. A changed partition
+    goes unnoticed only if every changed row collides with its old hash (probability 2^-64 per
+    row); ``openalm run --full`` recomputes everything regardless.
     """
     rows = _row_hashes(positions)
-    part_of = np.empty(positions.num_rows, np.int64)
+    part_of = np.empty(positions.height, np.int64)
     for p, idx in enumerate(members):
         part_of[idx] = p
     sched: dict[str, tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]]] = {}
-    ids = pl.DataFrame({"position_id": positions.column("position_id").to_numpy(zero_copy_only=False), "_p": part_of})
+    ids = pl.DataFrame({"position_id": positions.get_column("position_id"), "_p": part_of})
     for name, t in schedules.items():
         if t is None or not t.num_rows:
             continue
         joined = pl.from_arrow(t.select(["position_id"]))
         assert isinstance(joined, pl.DataFrame)
         linked = joined.join(ids.unique("position_id"), on="position_id", how="left", maintain_order="left")
-        sched[name] = (_row_hashes(t), linked.get_column("_p").fill_null(-1).to_numpy())
+        sched[name] = (_row_hashes(_frame(t)), linked.get_column("_p").fill_null(-1).to_numpy())
     out = []
     for p, idx in enumerate(members):
         digest = hashlib.sha256(np.ascontiguousarray(rows[idx]).tobytes())
         for name in sorted(sched):
             h, parts = sched[name]
-            mine = h[parts == p]
             digest.update(name.encode())
-            digest.update(np.ascontiguousarray(mine[np.lexsort((mine[:, 1], mine[:, 0]))]).tobytes())
+            digest.update(np.sort(h[parts == p]).tobytes())
         out.append(digest.hexdigest())
     return out
 
@@ -277,23 +282,26 @@ def run_in_workspace(
         t = lap("load", t0)
 
         key_columns = tuple(config.engine.partition_key or DEFAULT_PARTITION_KEY)
-        keys = _locality_keys(positions, key_columns)
+        frame = _frame(positions)
+        keys = _locality_keys(frame, key_columns)
         plan, new_plan = _plan_for(ws, as_of, keys, config, key_columns, replan)
         if new_plan is False and tuple(plan.key_columns) != key_columns:
-            keys = _locality_keys(positions, plan.key_columns)
+            keys = _locality_keys(frame, plan.key_columns)
         # partition of each contract: where its key falls among the plan's split keys; inside a
-        # partition, contracts in key order
-        order = keys.arg_sort().to_numpy()
+        # partition, contracts in snapshot row order (corrections keep the order of the rows they
+        # do not touch, so an unchanged partition has the same rows in the same order)
         split = pl.Series(list(plan.split_keys), dtype=pl.Utf8)
-        sorted_cut = (
-            split.search_sorted(keys.gather(order), side="right").to_numpy()
+        part_of = (
+            split.search_sorted(keys, side="right").to_numpy().astype(np.int64)
             if len(split)
             else np.zeros(len(keys), np.int64)
         )
-        bounds = np.searchsorted(sorted_cut, np.arange(plan.n_partitions + 1), side="left").astype(np.int64)
+        order = np.argsort(part_of, kind="stable")
+        bounds = np.searchsorted(part_of[order], np.arange(plan.n_partitions + 1), side="left").astype(np.int64)
         members = [order[bounds[p] : bounds[p + 1]].astype(np.int64) for p in range(plan.n_partitions)]
         schedules = {n: tables.get(n) for n in _SCHEDULE_TABLES}
-        hashes = _partition_hashes(positions, members, schedules)
+        hashes = _partition_hashes(frame, members, schedules)
+        del frame
         universe = book_universe(positions)
         context = _context_hash(config, snap, ws, plan, universe)
         t = lap("plan", t)
