@@ -40,7 +40,7 @@ import pyarrow.parquet as pq
 import openalm
 from openalm.config import RunConfig
 from openalm.data.loaders import SOURCE_ROW
-from openalm.engine.book import book_universe, prepare_book
+from openalm.engine.book import BookUniverse, prepare_book
 from openalm.engine.run import EngineResult, PartialResult, run_partitions
 from openalm.errors import DataError, OpenALMError, ReconciliationError
 from openalm.market import Fixings, FxRates, curves_from_table
@@ -111,6 +111,25 @@ def _frame(table: pa.Table) -> pl.DataFrame:
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
     return frame
+
+
+def _read_positions(folder: Path) -> tuple[pl.DataFrame, pa.Schema]:
+    """A version's positions as a polars frame (parts in order) and the Arrow schema they were written with."""
+    parts = sorted(folder.glob("part-*.parquet"))
+    if not parts:
+        raise OpenALMError(f"{folder} holds no part-*.parquet file")
+    return pl.read_parquet(parts), pq.read_schema(parts[0])
+
+
+def _universe(frame: pl.DataFrame) -> BookUniverse:
+    """The currencies, calendars and indices of the whole book (as :func:`book_universe`)."""
+
+    def values(column: str) -> tuple[str, ...]:
+        if column not in frame.columns:
+            return ()
+        return tuple(sorted(str(v) for v in frame.get_column(column).drop_nulls().unique().to_list()))
+
+    return BookUniverse(values("currency"), values("holiday_calendar"), values("rate_index"))
 
 
 def _locality_keys(frame: pl.DataFrame, key_columns: Sequence[str]) -> pl.Series:
@@ -272,17 +291,18 @@ def run_in_workspace(
         snap = ws.snapshot(as_of, version)
         warnings = _check_reconciliation(snap, config)
         tick("load", 0, 1)
-        tables = {name: ws.read_table(snap, name) for name in snap.tables}
-        positions = tables["positions"]
-        if positions is None:
+        if "positions" not in snap.tables:
             raise DataError(f"snapshot {snap.label} has no positions table")
+        # positions straight into polars (keys and fingerprints are computed there); Arrow, in the
+        # contract's types, only for the rows the kernel projects
+        frame, arrow_schema = _read_positions(ws.root / snap.tables["positions"])
+        tables = {name: ws.read_table(snap, name) for name in snap.tables if name != "positions"}
         if tables.get("curves") is None:
             raise DataError(f"snapshot {snap.label} has no curves table; PV needs a zero curve per currency")
         tick("load", 1, 1)
         t = lap("load", t0)
 
         key_columns = tuple(config.engine.partition_key or DEFAULT_PARTITION_KEY)
-        frame = _frame(positions)
         keys = _locality_keys(frame, key_columns)
         plan, new_plan = _plan_for(ws, as_of, keys, config, key_columns, replan)
         if new_plan is False and tuple(plan.key_columns) != key_columns:
@@ -301,8 +321,8 @@ def run_in_workspace(
         members = [order[bounds[p] : bounds[p + 1]].astype(np.int64) for p in range(plan.n_partitions)]
         schedules = {n: tables.get(n) for n in _SCHEDULE_TABLES}
         hashes = _partition_hashes(frame, members, schedules)
-        del frame
-        universe = book_universe(positions)
+        universe = _universe(frame)
+        n_contracts = frame.height
         context = _context_hash(config, snap, ws, plan, universe)
         t = lap("plan", t)
 
@@ -331,11 +351,11 @@ def run_in_workspace(
             (stage / "contract_results").mkdir()
             # the book to project: the whole table for a full run, else the changed partitions' rows
             if len(changed) == plan.n_partitions:
-                sub = positions
+                sub = frame.to_arrow().cast(arrow_schema)
                 local = {p: members[p] for p in changed}
             else:
                 picked = np.concatenate([members[p] for p in changed]) if changed else np.zeros(0, np.int64)
-                sub = positions.take(pa.array(picked, pa.int64()))
+                sub = frame[picked].to_arrow().cast(arrow_schema)
                 starts = np.concatenate([[0], np.cumsum([len(members[p]) for p in changed])]).astype(np.int64)
                 local = {p: np.arange(starts[j], starts[j + 1], dtype=np.int64) for j, p in enumerate(changed)}
             book = prepare_book(
@@ -447,7 +467,7 @@ def run_in_workspace(
                 "reused_partitions": plan.n_partitions - len(changed),
                 "rows": snap.counts,
                 "engine": {
-                    "contracts": positions.num_rows,
+                    "contracts": n_contracts,
                     "contracts_recomputed": int(sub.num_rows),
                     "flows_projected": n_flows,
                     "scenarios": list(book.ctx.scenarios),
@@ -455,7 +475,7 @@ def run_in_workspace(
                 },
                 "outputs": {
                     "cashflow_ladder": {"rows": ladder_table.num_rows, "files": ["cashflow_ladder.parquet"]},
-                    "contract_results": {"rows": positions.num_rows, "files": ["contract_results/part-*.parquet"]},
+                    "contract_results": {"rows": n_contracts, "files": ["contract_results/part-*.parquet"]},
                 },
                 "timings_seconds": timings,
                 "warnings": sorted(set(warnings)),
