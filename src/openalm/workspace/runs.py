@@ -358,6 +358,7 @@ def run_in_workspace(
                 sub = frame[picked].to_arrow().cast(arrow_schema)
                 starts = np.concatenate([[0], np.cumsum([len(members[p]) for p in changed])]).astype(np.int64)
                 local = {p: np.arange(starts[j], starts[j + 1], dtype=np.int64) for j, p in enumerate(changed)}
+            del frame  # the kernel works from Arrow from here on; free the polars copy
             book = prepare_book(
                 sub,
                 as_of=as_of,
