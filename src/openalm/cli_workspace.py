@@ -37,6 +37,7 @@ UserOpt = Annotated[
 ]
 
 workspace_app = typer.Typer(help="Create and inspect workspaces (工作区).", no_args_is_help=True)
+mapping_app = typer.Typer(help="Check and export source mappings (源数据映射).", no_args_is_help=True)
 
 
 def _fail(err: Exception, code: int) -> None:
@@ -140,7 +141,62 @@ def register(app: typer.Typer) -> None:
     app.command("log")(_guard(log))
     app.command("generate")(_guard(generate))
     app.command("quality")(_guard(quality))
+    mapping_app.command("check")(_guard(mapping_check))
+    mapping_app.command("export")(_guard(mapping_export))
+    app.add_typer(mapping_app, name="mapping")
     app.command("reconcile")(_guard(reconcile))
+
+
+def mapping_check(
+    mapping: Annotated[Path, typer.Argument(help="Source mapping (YAML).")],
+) -> None:
+    """Validate a source mapping file and print its name, version, hash and tables."""
+    from openalm.data.mapping import check_table_mapping, load_mapping, mapping_hash
+    from openalm.data.schema import TABLES
+
+    spec = load_mapping(mapping)
+    out_console.print(f"{spec.name} v{spec.version}  sha256 {mapping_hash(spec)}", highlight=False)
+    problems = 0
+    for name, tm in spec.tables.items():
+        if name not in TABLES:
+            raise ConfigError(f"{mapping}: table {name!r} is not a contract table")
+        notes = check_table_mapping(tm, TABLES[name])
+        out_console.print(f"  {name}: {tm.file or name}  {len(tm.rename)} renames, {len(tm.codes)} code tables",
+                          highlight=False)  # fmt: skip
+        for note in notes:
+            problems += 1
+            err_console.print(f"    {note}", highlight=False)
+    if problems:
+        raise typer.Exit(1)
+
+
+def mapping_export(
+    out: Annotated[Path, typer.Option("--out", help="Write the mapping (YAML) here.")],
+    workspace: WorkspaceOpt = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="The mapping a version of this date was loaded with.")
+    ] = None,
+    version: Annotated[int | None, typer.Option("--version", help="Version (default latest).")] = None,
+    sha: Annotated[str | None, typer.Option("--sha", help="Mapping hash (or a unique prefix).")] = None,
+) -> None:
+    """Export the exact mapping a snapshot version was loaded with (from the workspace catalogue)."""
+    from openalm.reports.writers import atomic_write
+
+    ws = _open(workspace)
+    if sha is None:
+        if as_of is None:
+            raise ConfigError("give --as-of (and --version) or --sha")
+        snap = ws.snapshot(_date(as_of), version)
+        row = ws.catalog.query("SELECT mapping_sha256 FROM snapshots WHERE snapshot_id = ?", [snap.snapshot_id])
+        sha = row[0]["mapping_sha256"] if row else None
+        if not sha:
+            raise OpenALMError(f"version {snap.label} was not loaded through a mapping")
+    rows = ws.catalog.query("SELECT * FROM mappings WHERE mapping_sha256 LIKE ?", [sha + "%"])
+    if len(rows) != 1:
+        raise OpenALMError(f"no single mapping with hash {sha!r} in the workspace ({len(rows)} found)")
+    content = rows[0]["content"]
+    atomic_write(Path(out), lambda tmp: tmp.write_text(content, encoding="utf-8"))
+    out_console.print(f"{rows[0]['name']} v{rows[0]['version']} -> {out}", highlight=False)
 
 
 def _report_dir(ws: Any, snap: Any) -> Path:

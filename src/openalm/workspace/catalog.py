@@ -14,6 +14,7 @@ Tables (all append-only from the API's point of view; nothing is ever updated in
 ``corrections``           one row per changed cell, inserted or deleted row of a correction
 ``quality_results``       the data-quality report of each version (one row per rule)
 ``reconciliations``       the GL reconciliation of each version (one row per account line)
+``mappings``              every source mapping a load used, by content hash (exportable)
 ``partition_plans``       the stable partition plan of an as-of date (split keys)
 ``runs``                  one row per run, with its manifest
 ``run_partitions``        the content hash and files of each partition of a run
@@ -134,6 +135,12 @@ _DDL: Final = (
         rows BIGINT NOT NULL,
         computed_in VARCHAR NOT NULL,
         PRIMARY KEY (run_id, partition))""",
+    """CREATE TABLE IF NOT EXISTS mappings (
+        mapping_sha256 VARCHAR PRIMARY KEY,
+        name VARCHAR NOT NULL,
+        version VARCHAR NOT NULL,
+        content VARCHAR NOT NULL,
+        first_used_at TIMESTAMP NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS audit_log (
         seq BIGINT PRIMARY KEY,
         logged_at TIMESTAMP NOT NULL,

@@ -87,7 +87,14 @@ def read_source(
         if progress is not None:
             progress("load", 1, 1)
         if spec is not None:
-            ingested.extra["mapping"] = {"name": spec.name, "version": spec.version, "sha256": digest}
+            from openalm.data.mapping import dump_mapping
+
+            ingested.extra["mapping"] = {
+                "name": spec.name,
+                "version": spec.version,
+                "sha256": digest,
+                "content": dump_mapping(spec),
+            }
         return ingested, str(path.resolve()), digest
     raise DataError(
         "is not a source OpenALM reads; expected a snapshot folder (positions.csv/.parquet/.xlsx), "

@@ -385,6 +385,13 @@ class Workspace:
                                 [snapshot_id],
                             )
                             con.unregister("_incoming")
+                used_mapping = ingested.extra.get("mapping")
+                if used_mapping is not None and used_mapping.get("content"):
+                    con.execute(
+                        "INSERT INTO mappings VALUES (?, ?, ?, ?, ?) ON CONFLICT (mapping_sha256) DO NOTHING",
+                        [used_mapping["sha256"], used_mapping["name"], used_mapping["version"],
+                         used_mapping["content"], now],
+                    )  # fmt: skip
                 details = {
                     "snapshot_id": snapshot_id,
                     "version": version,

@@ -126,6 +126,18 @@ def test_mapped_gbk_core_banking_extract(tmp_path: Path) -> None:
     q = ws.read_quarantine(snap, "positions")
     assert q is not None and q.column("_source_row").to_pylist() == [2]
     assert "unknown_code" in q.column("_reasons")[0].as_py()
+    # the exact mapping of the version can be exported from the catalogue, and checked
+    from typer.testing import CliRunner
+
+    from openalm.cli import app
+
+    runner = CliRunner()
+    res = runner.invoke(app, ["mapping", "export", "--as-of", "2026-06-30", "-w", str(ws.root),
+                              "--out", str(tmp_path / "used.yaml")])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert mapping_hash(load_mapping(tmp_path / "used.yaml")) == row["mapping_sha256"]
+    res = runner.invoke(app, ["mapping", "check", str(tmp_path / "used.yaml")])
+    assert res.exit_code == 0 and "cn_core_banking_example" in res.output
 
 
 @pytest.mark.skipif(not FIRE.is_dir(), reason="FIRE examples (../shared/data/fire-examples) not present")
