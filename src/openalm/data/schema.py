@@ -36,6 +36,7 @@ True
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -198,7 +199,7 @@ class TableSchema:
             raise AssertionError(f"duplicate column in schema {self.name}")
         object.__setattr__(self, "_by_name", {c.name: c for c in self.columns})
 
-    @property
+    @functools.cached_property
     def names(self) -> tuple[str, ...]:
         """All column names in contract order."""
         return tuple(c.name for c in self.columns)

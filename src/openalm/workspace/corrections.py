@@ -196,7 +196,8 @@ def apply_correction(
     if problems:
         raise DataError(_listing("the correction cannot be applied", problems), file=str(path))
 
-    value_cols = [n for n in schema.names if n in names]
+    all_names = schema.names
+    value_cols = [n for n in all_names if n in names]
     # full text rows of the changed and inserted rows
     base_text = _text_of_rows(base_table.take(pa.array(upd_base, pa.int64())), list(schema.names)) if upd_base else {}
     corr_text = {n: corr.column(n).to_pylist() for n in value_cols}
@@ -267,8 +268,8 @@ def apply_correction(
         }
     )
     # updated rows go back to their original place: order by source row
-    merged = pa.concat_tables([kept, changed_typed])
-    merged = merged.sort_by([(SOURCE_ROW, "ascending")])
+    merged = pa.concat_tables([kept, changed_typed]).sort_by([(SOURCE_ROW, "ascending")])
+    del kept, base_table  # keep one copy of the table in memory, not three
 
     # validate the corrected snapshot as a whole: cross-row rules (keys, references) see every table
     parsed_all = {}

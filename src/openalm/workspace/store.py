@@ -371,10 +371,27 @@ class Workspace:
                 )
                 for t in table_rows:
                     con.execute("INSERT INTO snapshot_tables VALUES (?, ?, ?, ?, ?, ?, ?)", [snapshot_id, *t])
-                for c in corrections:
-                    con.execute(
-                        "INSERT INTO corrections VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [snapshot_id, *c, now]
+                if corrections:
+                    # one bulk insert (a correction may change many thousand cells)
+                    fields = list(zip(*corrections, strict=True))
+                    log = pa.table(
+                        {
+                            "snapshot_id": pa.array([snapshot_id] * len(corrections), pa.string()),
+                            "seq": pa.array(fields[0], pa.int32()),
+                            "table_name": pa.array(fields[1], pa.string()),
+                            "action": pa.array(fields[2], pa.string()),
+                            "key": pa.array(fields[3], pa.string()),
+                            "column_name": pa.array(fields[4], pa.string()),
+                            "old_value": pa.array([None if v is None else str(v) for v in fields[5]], pa.string()),
+                            "new_value": pa.array([None if v is None else str(v) for v in fields[6]], pa.string()),
+                            "reason": pa.array(fields[7], pa.string()),
+                            "corrected_by": pa.array(fields[8], pa.string()),
+                            "corrected_at": pa.array([now] * len(corrections), pa.timestamp("us")),
+                        }
                     )
+                    con.register("_corrections", log)
+                    con.execute("INSERT INTO corrections SELECT * FROM _corrections")
+                    con.unregister("_corrections")
                 if report_rows is not None:
                     for name, table in report_rows.get("tables", {}).items():
                         if table is not None and table.num_rows:
