@@ -30,7 +30,7 @@ import datetime as dt
 import io
 import os
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -244,20 +244,40 @@ def _ends_with_newline(source: Path | pa.Buffer) -> bool:
     return not data or data in (b"\n", b"\r")
 
 
-def _ragged_records(source: Path | pa.Buffer, delimiter: str, expected: int) -> list[RaggedRow]:
-    """Records (after the header) whose field count differs from ``expected`` (slow path, errors only)."""
+def scan_ragged(lines: Iterable[str], delimiter: str, expected: int) -> list[RaggedRow]:
+    """Records (after the header) of CSV text whose field count differs from ``expected``.
+
+    ``lines`` are the file's lines with their line breaks (a text file opened with ``newline=""``);
+    each ragged record keeps its text exactly as written (quotes included, several lines when a
+    quoted value holds a line break), without the final line break.
+    """
     import csv
+
+    consumed: list[str] = []
+
+    def feed() -> Iterator[str]:
+        for line in lines:
+            consumed.append(line)
+            yield line
+
+    reader = csv.reader(feed(), delimiter=delimiter)
+    next(reader, None)
+    consumed.clear()
+    out: list[RaggedRow] = []
+    for number, fields in enumerate(reader, start=1):
+        text = "".join(consumed).rstrip("\r\n")
+        consumed.clear()
+        if fields and len(fields) != expected:
+            out.append(RaggedRow(number, len(fields), expected, text))
+    return out
+
+
+def _ragged_records(source: Path | pa.Buffer, delimiter: str, expected: int) -> list[RaggedRow]:
+    """Ragged records of a UTF-8 CSV file or buffer (slow path, only when Arrow found some)."""
     import io
 
     data = source.read_bytes() if isinstance(source, Path) else source.to_pybytes()
-    text = data.decode("utf-8-sig")
-    out: list[RaggedRow] = []
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    next(reader, None)
-    for number, fields in enumerate(reader, start=1):
-        if fields and len(fields) != expected:
-            out.append(RaggedRow(number, len(fields), expected, delimiter.join(fields)))
-    return out
+    return scan_ragged(io.StringIO(data.decode("utf-8-sig"), newline=""), delimiter, expected)
 
 
 @dataclass(frozen=True, slots=True)

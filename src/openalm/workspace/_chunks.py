@@ -19,7 +19,6 @@ loader's own error.
 from __future__ import annotations
 
 import codecs
-import csv
 import hashlib
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -33,7 +32,7 @@ import pyarrow as pa
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
-from openalm.data.loaders import RaggedRow, _header_from_stream, _header_names, read_table
+from openalm.data.loaders import RaggedRow, _header_from_stream, _header_names, read_table, scan_ragged
 from openalm.data.snapshot import FileInfo
 from openalm.errors import DataError
 
@@ -255,14 +254,9 @@ class ChunkedFile:
         if self._bad_rows == 0:
             return
         source = self._read_path or self.path
-        found: list[RaggedRow] = []
         expected = len(self.names)
         with source.open("r", encoding="utf-8-sig", newline="") as handle:
-            reader = csv.reader(handle)
-            next(reader, None)
-            for number, fields in enumerate(reader, start=1):
-                if fields and len(fields) != expected:
-                    found.append(RaggedRow(number, len(fields), expected, ",".join(fields)))
+            found = scan_ragged(handle, ",", expected)
         file = str(self.path)
         last = found[-1] if found else None
         total = rows_read + self._bad_rows

@@ -39,6 +39,7 @@ __all__ = [
     "ingest_parsed",
     "is_fire",
     "quarantine_table",
+    "ragged_table",
 ]
 
 #: Lineage columns of a quarantine table, before the source columns (all text).
@@ -93,10 +94,19 @@ def _as_text(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
         return pa.array([None if v is None else str(v) for v in values.to_pylist()], pa.string())
 
 
-def quarantine_table(table: str, parsed: ParsedTable, rejected: np.ndarray, rejects: Sequence[Reject]) -> pa.Table:
+def quarantine_table(
+    table: str,
+    parsed: ParsedTable,
+    rejected: np.ndarray,
+    rejects: Sequence[Reject],
+    *,
+    include_ragged: bool = True,
+) -> pa.Table:
     """The rejected rows of one table exactly as read (text), with their lineage and reasons.
 
     ``_reasons`` is a JSON list of ``{column, reason, message, value}``: every problem of the row.
+    Ragged CSV records (wrong number of fields, so no columns) follow the other rows with their
+    whole text in ``_raw_record`` (null for the other rows) and their cells null.
     """
     idx = np.flatnonzero(rejected)
     rows = parsed.source_row[idx]
@@ -114,11 +124,46 @@ def quarantine_table(table: str, parsed: ParsedTable, rejected: np.ndarray, reje
         "_source_row": pa.array(rows, pa.int64()),
         "_position_id": pa.array([pid.get(int(r), "") for r in rows], pa.string()),
         "_reasons": pa.array([json.dumps(by_row.get(int(r), []), ensure_ascii=False) for r in rows], pa.string()),
+        "_raw_record": pa.nulls(len(idx), pa.string()),
     }
     for name in parsed.schema.names:
         if name in parsed.raw:
-            columns[name] = _as_text(parsed.raw[name].take(take))
-    return pa.table(columns)
+            columns[name] = pc.cast(_as_text(parsed.raw[name].take(take)), pa.string())
+    out = pa.table(columns)
+    ragged = list(getattr(parsed, "ragged", ())) if include_ragged else []
+    if ragged:
+        out = pa.concat_tables([out, ragged_table(table, parsed, ragged, out.schema)])
+    return out
+
+
+def ragged_table(table: str, parsed: ParsedTable, ragged: Sequence[Any], schema: pa.Schema | None = None) -> pa.Table:
+    """Quarantine rows of ragged CSV records, in the layout of :func:`quarantine_table`."""
+    if schema is None:
+        schema = quarantine_table(table, parsed, np.zeros(parsed.num_rows, bool), (), include_ragged=False).schema
+    n = len(ragged)
+    reasons = [
+        json.dumps(
+            [{"column": "", "reason": "ragged_row", "message": ragged_message(r), "value": r.text}], ensure_ascii=False
+        )
+        for r in ragged
+    ]
+    values: dict[str, pa.Array] = {
+        "_table": pa.array([table] * n, pa.string()),
+        "_source_file": pa.array([Path(parsed.file).name] * n, pa.string()),
+        "_source_row": pa.array([r.row for r in ragged], pa.int64()),
+        "_position_id": pa.array([""] * n, pa.string()),
+        "_reasons": pa.array(reasons, pa.string()),
+        "_raw_record": pa.array([r.text for r in ragged], pa.string()),
+    }
+    return pa.table([values.get(f.name, pa.nulls(n, f.type)) for f in schema], schema=schema)
+
+
+def ragged_message(r: Any) -> str:
+    """The reject message of a ragged record (also used by :mod:`openalm.data.validation`)."""
+    return (
+        f"record has {r.fields} fields, the header has {r.expected} (a stray or missing delimiter "
+        "upstream); the record is quarantined as text"
+    )
 
 
 def ingest_parsed(
@@ -140,7 +185,7 @@ def ingest_parsed(
     quarantine: dict[str, pa.Table] = {}
     for name, tr in result.tables.items():
         clean[name] = clean_table(tr)
-        if tr.rejected.any():
+        if tr.rejected.any() or getattr(tr.parsed, "ragged", None):
             quarantine[name] = quarantine_table(name, tr.parsed, tr.rejected, result.rejects)
     counts = result.counts
     for name, n in result.flagged.items():

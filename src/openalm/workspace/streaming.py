@@ -54,7 +54,7 @@ from openalm.workspace._chunked_validation import (
 )
 from openalm.workspace._chunks import Progress, estimate_rows, open_chunked
 from openalm.workspace._files import write_parquet
-from openalm.workspace.ingest import Ingested, WrittenTable, is_fire, quarantine_table
+from openalm.workspace.ingest import Ingested, WrittenTable, is_fire, quarantine_table, ragged_table
 
 __all__ = ["CHUNK_ROWS", "STREAM_THRESHOLD_ROWS", "ingest_streaming", "stream_plan"]
 
@@ -230,7 +230,7 @@ def ingest_streaming(
             result = outcome.result
             clean = clean_table(result)
             rejected = (
-                quarantine_table("positions", parsed, result.rejected, outcome.rejects)
+                quarantine_table("positions", parsed, result.rejected, outcome.rejects, include_ragged=False)
                 if result.rejected.any()
                 else None
             )
@@ -248,6 +248,10 @@ def ingest_streaming(
                 progress("stream_rows", start, max(facts.rows, 1))
         if pending is not None:
             pending.result()
+    if chunked.ragged:
+        # ragged records follow the other quarantined rows, as in the in-memory load
+        shape = parse_arrow_table(chunked.empty_table(), TABLES["positions"], file=file)
+        quarantine.write(ragged_table("positions", shape, chunked.ragged))
     if start != facts.rows:
         raise DataError(
             f"changed while it was read: {facts.rows} rows in the first pass, {start} in the second; load it again",

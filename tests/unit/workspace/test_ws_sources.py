@@ -206,3 +206,24 @@ def test_sql_source_loads_from_a_real_postgresql(tmp_path: Path, bank: Path) -> 
         and snap.source.startswith("sql:")
         and url.split("@")[0].split(":")[-1] not in snap.source
     )
+
+
+def test_ragged_records_are_quarantined_as_text_in_memory_and_streamed(tmp_path: Path, bank: Path) -> None:
+    src = tmp_path / "ragged"
+    shutil.copytree(bank, src)
+    lines = (src / "positions.csv").read_text(encoding="utf-8").splitlines()
+    lines[7] += ",stray"  # data row 7 gets one field too many
+    (src / "positions.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    ws = Workspace.init(tmp_path / "ws")
+    tables = []
+    for chunk_rows in (None, 500):
+        snap = ws.load(src, AS_OF, chunk_rows=chunk_rows).snapshot
+        assert snap.counts["positions"]["read"] == N and snap.counts["positions"]["rejected"] == 1
+        q = ws.read_quarantine(snap, "positions")
+        assert q is not None and q.column("_source_row").to_pylist() == [7]
+        assert q.column("_raw_record")[0].as_py() == lines[7]
+        assert json.loads(q.column("_reasons")[0].as_py())[0]["reason"] == "ragged_row"
+        clean = ws.read_table(snap, "positions")
+        assert clean is not None and 7 not in clean.column("source_row").to_pylist()
+        tables.append(q)
+    assert tables[0].equals(tables[1])
