@@ -325,3 +325,31 @@ def test_shared_folder_is_left_unharmed(tmp_path: Path, bank: dict[str, Path]) -
     ws = Workspace.init(tmp_path / "ws")
     ws.load(copy, AS_OF)
     assert {p.name: p.read_bytes() for p in copy.iterdir()} == before
+
+
+def test_market_data_or_config_changes_force_a_full_run(
+    ws: Workspace, bank: dict[str, Path], tmp_path: Path, config
+) -> None:  # type: ignore[no-untyped-def]
+    ws.load(bank["parquet"], AS_OF, config=config)
+    first = run_in_workspace(ws, AS_OF, config)
+    curves = ws.read_table(ws.snapshot(AS_OF), "curves")
+    assert curves is not None
+    point = curves.slice(0, 1).to_pylist()[0]
+    (tmp_path / "curve.csv").write_text(
+        f"action,curve_id,tenor,value\nupdate,{point['curve_id']},{point['tenor']},{point['value'] + 0.001}\n",
+        encoding="utf-8",
+    )
+    ws.correct(tmp_path / "curve.csv", AS_OF, reason="curve point re-marked", table="curves", config=config)
+    after_curve = run_in_workspace(ws, AS_OF, config)
+    # a market change touches every contract: nothing of the previous run may be reused
+    assert after_curve.kind == "full" and after_curve.recomputed == list(range(after_curve.partitions))
+    assert (
+        not read_run_table(ws, first.run_id, "contract_results")
+        .column("pv")
+        .equals(read_run_table(ws, after_curve.run_id, "contract_results").column("pv"))
+    )
+    other = load_config(None, {"engine": {"partition_size": 400, "workers": 1}, "scenarios": ["parallel_up"]})
+    assert run_in_workspace(ws, AS_OF, other).kind == "full"
+    # executor settings do not change results: the run stays incremental
+    threads = load_config(None, {"engine": {"partition_size": 400, "workers": 2}})
+    assert run_in_workspace(ws, AS_OF, threads).kind == "incremental"
