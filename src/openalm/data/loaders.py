@@ -289,6 +289,14 @@ class RaggedRow:
     expected: int
     text: str
 
+    @property
+    def message(self) -> str:
+        """The reject message of the record."""
+        return (
+            f"record has {self.fields} fields, the header has {self.expected} (a stray or missing delimiter "
+            "upstream); the record is quarantined as text"
+        )
+
 
 def _parse_csv_bytes(
     source: Path | pa.Buffer, names: list[str], file: str, delimiter: str, ragged: list[RaggedRow] | None = None

@@ -1409,11 +1409,7 @@ def _rejects(results: Mapping[str, TableResult]) -> list[Reject]:
         parsed = result.parsed
         file = Path(parsed.file).name
         for rag in getattr(parsed, "ragged", ()):
-            message = (
-                f"record has {rag.fields} fields, the header has {rag.expected} (a stray or missing delimiter "
-                "upstream); the record is quarantined as text"
-            )
-            reject = Reject(file, rag.row, "", rag.text, "ragged_row", message, "", name, "GEN-FILE-001")
+            reject = Reject(file, rag.row, "", rag.text, "ragged_row", rag.message, "", name, "GEN-FILE-001")
             out.append((t_index, rag.row, seq, reject))
             seq += 1
         if not result.findings:

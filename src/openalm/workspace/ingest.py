@@ -142,9 +142,7 @@ def ragged_table(table: str, parsed: ParsedTable, ragged: Sequence[Any], schema:
         schema = quarantine_table(table, parsed, np.zeros(parsed.num_rows, bool), (), include_ragged=False).schema
     n = len(ragged)
     reasons = [
-        json.dumps(
-            [{"column": "", "reason": "ragged_row", "message": ragged_message(r), "value": r.text}], ensure_ascii=False
-        )
+        json.dumps([{"column": "", "reason": "ragged_row", "message": r.message, "value": r.text}], ensure_ascii=False)
         for r in ragged
     ]
     values: dict[str, pa.Array] = {
@@ -156,14 +154,6 @@ def ragged_table(table: str, parsed: ParsedTable, ragged: Sequence[Any], schema:
         "_raw_record": pa.array([r.text for r in ragged], pa.string()),
     }
     return pa.table([values.get(f.name, pa.nulls(n, f.type)) for f in schema], schema=schema)
-
-
-def ragged_message(r: Any) -> str:
-    """The reject message of a ragged record (also used by :mod:`openalm.data.validation`)."""
-    return (
-        f"record has {r.fields} fields, the header has {r.expected} (a stray or missing delimiter "
-        "upstream); the record is quarantined as text"
-    )
 
 
 def ingest_parsed(
