@@ -27,6 +27,7 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -391,7 +392,10 @@ def run_in_workspace(
             t = lap("engine", t)
             by_index = {p.index: p for p in partials}
             result_columns = sub.select(list(_RESULT_COLUMNS))
-            for p in changed:
+
+            def store(p: int) -> list[str]:
+                """Write partition ``p``'s partial ladder and contract results (files of its own)."""
+                notes: list[str] = []
                 partial = by_index[p]
                 _save_partial(stage / "partials" / f"part-{p:05d}.npz", partial)
                 part_result = EngineResult(partial.ladder, partial.pv, partial.n_flows, 1, "local")
@@ -400,9 +404,15 @@ def run_in_workspace(
                     book.arrays.take(local[p]),
                     part_result,
                     book.ctx,
-                    warnings,
+                    notes,
                 )
                 pq.write_table(cr, stage / "contract_results" / f"part-{p:05d}.parquet", compression="zstd")
+                return notes
+
+            # Parquet encoding and the numpy work release the GIL: partitions are stored in parallel
+            with ThreadPoolExecutor(max_workers=config.engine.workers or os.cpu_count() or 1) as pool:
+                for notes in pool.map(store, changed):
+                    warnings.extend(notes)
             checkpoint("run_partials_written")
             if base is not None:
                 base_dir = ws.root / base["path"]
