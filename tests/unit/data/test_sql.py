@@ -287,7 +287,7 @@ def test_read_only(pg_url: str, bank: dict[str, Any], driver: Any) -> None:
 
 
 @pytest.mark.parametrize("driver", DRIVERS)
-def test_empty_result_keeps_schema(pg_url: str, driver: Any) -> None:
+def test_empty_result_keeps_schema(pg_url: str, bank: dict[str, Any], driver: Any) -> None:
     batches = list(fetch_sql(pg_url, "SELECT * FROM positions WHERE false", driver=driver))
     assert len(batches) == 1 and batches[0].num_rows == 0
     assert batches[0].schema.field("principal_balance").type == pa.decimal128(38, 6)
@@ -380,7 +380,7 @@ def test_unreachable_server(pg_url: str, driver: Any) -> None:
     assert "openalm:***@127.0.0.1" in str(caught.value)
 
 
-def test_password_from_environment(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_password_from_environment(pg_url: str, bank: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
     password = _password(pg_url)
     url = pg_url.replace(password, "${OPENALM_DB_PASSWORD}")
     monkeypatch.setenv("OPENALM_DB_PASSWORD", password)
