@@ -244,6 +244,40 @@ def _ends_with_newline(source: Path | pa.Buffer) -> bool:
     return not data or data in (b"\n", b"\r")
 
 
+def check_ragged(
+    found: Sequence[RaggedRow],
+    first_bad: Any,
+    n_bad: int,
+    total: int | None,
+    source: Path | pa.Buffer,
+    file: str,
+    *,
+    usable: bool = True,
+) -> None:
+    """Raise when ragged records cannot simply be quarantined.
+
+    A ragged *last* record in a file without a final line break means the file was cut off (the
+    rows after the cut are missing): :class:`DataError` for the whole file. So is a count of ragged
+    records the scan cannot account for (``first_bad`` is Arrow's first invalid row).
+    """
+    last = found[-1] if found else None
+    if last is not None and total is not None and not _ends_with_newline(source) and last.row == total:
+        raise DataError(
+            f"appears truncated: the last record has {last.fields} of {last.expected} fields and the file "
+            f"does not end with a line break; text: {last.text[:80]!r}. Rows after the cut are missing, so "
+            "the file is refused as a whole; transfer it again",
+            file=file,
+            row=last.row,
+        )
+    if not usable or len(found) != n_bad:
+        raise DataError(
+            f"ragged CSV: a row has {first_bad.actual_columns} fields, the header has {first_bad.expected_columns} "
+            f"({n_bad} such row(s)); text: {first_bad.text[:80]!r}",
+            file=file,
+            row=found[0].row if found else None,
+        )
+
+
 def scan_ragged(lines: Iterable[str], delimiter: str, expected: int) -> list[RaggedRow]:
     """Records (after the header) of CSV text whose field count differs from ``expected``.
 
@@ -333,24 +367,9 @@ def _parse_csv_bytes(
         table = pcsv.read_csv(_csv_input(source), **options)
     if bad:
         found = _ragged_records(source, delimiter, len(names))
-        last = found[-1] if found else None
         total = None if table is None else table.num_rows + len(bad)
-        if last is not None and not _ends_with_newline(source) and last.row == total:
-            raise DataError(
-                f"appears truncated: the last record has {last.fields} of {last.expected} fields and the file "
-                f"does not end with a line break; text: {last.text[:80]!r}. Rows after the cut are missing, so "
-                "the file is refused as a whole; transfer it again",
-                file=file,
-                row=last.row,
-            )
-        if ragged is None or table is None or len(found) != len(bad):
-            first = bad[0]
-            raise DataError(
-                f"ragged CSV: a row has {first.actual_columns} fields, the header has {first.expected_columns} "
-                f"({len(bad)} such row(s)); text: {first.text[:80]!r}",
-                file=file,
-                row=found[0].row if found else None,
-            )
+        check_ragged(found, bad[0], len(bad), total, source, file, usable=ragged is not None and table is not None)
+        assert ragged is not None and table is not None
         ragged.extend(found)
         return table
     raise DataError(f"cannot be read as CSV: {message}", file=file)

@@ -287,6 +287,21 @@ def reconcile(
         counters.defaulted_rel += acct.tol_rel is None
         counters.defaulted_scope += acct.scope_defaulted
     pos_groups = _position_groups(positions, accounts, level, counters)
+    return _result(pos_groups, gl_balances, accounts, level, reason, counters, settings, fx, reporting_currency)
+
+
+def _result(
+    pos_groups: Any,
+    gl_balances: pa.Table,
+    accounts: Any,
+    level: Literal["branch", "entity"],
+    reason: str,
+    counters: _Counters,
+    settings: ReconciliationSettings,
+    fx: FxSource | None,
+    reporting_currency: str | None,
+) -> ReconciliationResult:
+    """Compare summed position groups with the ledger and apply the policy (shared by the chunked path)."""
     gl_groups = _ledger_groups(gl_balances, level, counters)
     rows = _compare(pos_groups, gl_groups, accounts, settings)
     fx_rates = _reporting_rates(rows, fx, reporting_currency)
@@ -297,7 +312,7 @@ def reconcile(
         if settings.policy == "block":
             raise ReconciliationError(text)
         messages.insert(0, text)
-        _warnings.warn(text, OpenALMWarning, stacklevel=2)
+        _warnings.warn(text, OpenALMWarning, stacklevel=3)
     return ReconciliationResult(table, summary, messages, settings)
 
 

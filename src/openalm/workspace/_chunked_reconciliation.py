@@ -14,7 +14,6 @@ byte).
 from __future__ import annotations
 
 import decimal
-import warnings as _warnings
 from pathlib import Path
 
 import pyarrow as pa
@@ -24,19 +23,13 @@ from openalm.config import ReconciliationSettings
 from openalm.data.reconciliation import (
     MEASURES,
     ReconciliationResult,
-    _break_message,
-    _compare,
     _Counters,
     _Group,
-    _ledger_groups,
     _position_groups,
     _read_map,
-    _reporting_rates,
     _resolve_level,
-    _rows_table,
-    _summarise,
+    _result,
 )
-from openalm.errors import OpenALMWarning, ReconciliationError
 
 __all__ = ["reconcile_dataset"]
 
@@ -101,15 +94,4 @@ def reconcile_dataset(
                     held.total += group.total
                     held.count += group.count
             del table
-    gl_groups = _ledger_groups(gl_balances, level, counters)
-    rows = _compare(pos_groups, gl_groups, accounts, settings)
-    fx_rates = _reporting_rates(rows, None, None)
-    table = _rows_table(rows, fx_rates)
-    summary, messages = _summarise(rows, level, reason, counters, accounts, fx_rates)
-    if summary["breaks"]:
-        text = _break_message(rows, level, fx_rates)
-        if settings.policy == "block":
-            raise ReconciliationError(text)
-        messages.insert(0, text)
-        _warnings.warn(text, OpenALMWarning, stacklevel=2)
-    return ReconciliationResult(table, summary, messages, settings)
+    return _result(pos_groups, gl_balances, accounts, level, reason, counters, settings, None, None)

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import codecs
 import hashlib
-import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +31,7 @@ import pyarrow as pa
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
-from openalm.data.loaders import RaggedRow, _header_from_stream, _header_names, read_table, scan_ragged
+from openalm.data.loaders import RaggedRow, _header_from_stream, _header_names, check_ragged, read_table, scan_ragged
 from openalm.data.snapshot import FileInfo
 from openalm.errors import DataError
 
@@ -257,38 +256,11 @@ class ChunkedFile:
         expected = len(self.names)
         with source.open("r", encoding="utf-8-sig", newline="") as handle:
             found = scan_ragged(handle, ",", expected)
-        file = str(self.path)
-        last = found[-1] if found else None
-        total = rows_read + self._bad_rows
-        if last is not None and not _ends_with_newline(source) and last.row == total:
-            raise DataError(
-                f"appears truncated: the last record has {last.fields} of {last.expected} fields and the file "
-                f"does not end with a line break; text: {last.text[:80]!r}. Rows after the cut are missing, so "
-                "the file is refused as a whole; transfer it again",
-                file=file,
-                row=last.row,
-            )
-        if len(found) != self._bad_rows:
-            first = self._first_bad
-            raise DataError(
-                f"ragged CSV: a row has {first.actual_columns} fields, the header has {first.expected_columns} "
-                f"({self._bad_rows} such row(s)); text: {first.text[:80]!r}",
-                file=file,
-                row=found[0].row if found else None,
-            )
+        check_ragged(found, self._first_bad, self._bad_rows, rows_read + self._bad_rows, source, str(self.path))
         self.ragged = found
         rows = np.array([r.row for r in found], np.int64)
         # usable rows before the j-th ragged record: its row number minus the j earlier ragged ones, minus one
         self._ragged_shift = rows - np.arange(1, len(rows) + 1, dtype=np.int64)
-
-
-def _ends_with_newline(path: Path) -> bool:
-    with path.open("rb") as handle:
-        handle.seek(0, os.SEEK_END)
-        if handle.tell() == 0:
-            return True
-        handle.seek(-1, os.SEEK_END)
-        return handle.read(1) in (b"\n", b"\r")
 
 
 def open_chunked(path: Path, stage: Path, progress: Progress | None = None) -> ChunkedFile:
