@@ -70,6 +70,24 @@ class NonMaturitySettings(_Strict):
         return value
 
 
+class LiquiditySettings(_Strict):
+    """The liquidity module (ladders and gaps, LCR, NSFR, Chinese ratios, stress tests, returns).
+
+    ``rule_overrides`` replaces single factors of the shipped rule tables
+    (``{table: {category code: factor}}``, decimals; every override is reported in the manifest's
+    warnings). ``demand_stable_share`` is the placeholder for the stable part of demand deposits
+    (G21 memo rows 7/17: the lowest balance of the past 12 months) used by the behavioural gap and
+    the liquidity matching ratio until balance history is loaded. ``daily_days`` is the length of
+    the daily liquidity ladder the stress tests use.
+    """
+
+    enabled: bool = True
+    rule_overrides: dict[str, dict[str, float]] = Field(default_factory=dict)
+    demand_stable_share: float = Field(0.6, ge=0.0, le=1.0)
+    daily_days: int = Field(90, ge=1, le=731)
+    returns: bool = True
+
+
 class EngineSettings(_Strict):
     """How the run is executed (never changes a figure)."""
 
@@ -158,6 +176,7 @@ class RunConfig(BaseSettings):
     nii: NiiSettings = Field(default_factory=NiiSettings)
     non_maturity: NonMaturitySettings = Field(default_factory=NonMaturitySettings)
     engine: EngineSettings = Field(default_factory=EngineSettings)
+    liquidity: LiquiditySettings = Field(default_factory=LiquiditySettings)
     reconciliation: ReconciliationSettings = Field(default_factory=ReconciliationSettings)
     data_quality: DataQualitySettings = Field(default_factory=DataQualitySettings)
     on_reject: Literal["continue", "stop"] = "continue"

@@ -30,7 +30,7 @@ from openalm.engine.book import prepare_book
 from openalm.engine.run import EngineResult, run_engine
 from openalm.errors import DataError
 from openalm.market import Fixings, FxRates, curves_from_table
-from openalm.reports.tables import cashflow_ladder_table, contract_results_table
+from openalm.reports.tables import cashflow_ladder_table, contract_results_table, fx_to_rc
 from openalm.reports.writers import write_json, write_result_tables
 
 __all__ = ["RunOutcome", "execute_run", "prepare_engine_inputs"]
@@ -134,6 +134,19 @@ def execute_run(
         ctx, arrays, buckets, params = prepare_engine_inputs(snapshot, as_of, config)
     warnings.extend(ctx.warnings)
     warnings.extend(arrays.warnings)
+    liq_groups = None
+    if config.liquidity.enabled:
+        from openalm.measures.liquidity.module import prepare_liquidity
+
+        with timer.stage("liquidity_prepare"):
+            params, liq_groups = prepare_liquidity(
+                snapshot.positions,
+                snapshot.counterparties,
+                arrays,
+                params,
+                as_of=as_of,
+                daily_days=config.liquidity.daily_days,
+            )
     exe = executor or config.engine.executor
     with timer.stage("engine"):
         result = run_engine(
@@ -148,10 +161,38 @@ def execute_run(
     with timer.stage("tables"):
         ladder = cashflow_ladder_table(result, buckets, ctx, config.engine.ladder_scenarios, warnings)
         contracts = contract_results_table(snapshot.positions, arrays, result, ctx, warnings)
+    measure_tables: dict[str, pa.Table] = {}
+    if liq_groups is not None:
+        from openalm.measures.liquidity.module import run_liquidity
+
+        tick("liquidity", 0, 1)
+        with timer.stage("liquidity"):
+            liq = run_liquidity(
+                positions=snapshot.positions,
+                counterparties=snapshot.counterparties,
+                as_of=as_of,
+                config=config,
+                fx_rc=dict(zip(ctx.currencies, fx_to_rc(ctx, []).tolist(), strict=True)),
+                cband=result.cband,
+                rows=arrays.row,
+                ladder=ladder,
+                buckets=buckets,
+                groups=liq_groups,
+                daily=result.daily,
+            )
+            warnings.extend(liq.warnings)
+            measure_tables.update({name: t.to_arrow() for name, t in liq.tables.items()})
+            if liq.contract_columns is not None:
+                extra = liq.contract_columns.drop("row").to_arrow()
+                for name in extra.column_names:
+                    contracts = contracts.append_column(name, extra.column(name))
+        tick("liquidity", 1, 1)
     outputs: dict[str, Any] = {}
     tick("write", 0, 3)
     with timer.stage("write"):
-        outputs.update(write_result_tables({"cashflow_ladder": ladder, "contract_results": contracts}, out_dir))
+        outputs.update(
+            write_result_tables({"cashflow_ladder": ladder, "contract_results": contracts, **measure_tables}, out_dir)
+        )
         tick("write", 2, 3)
         write_rejects_csv(snapshot.rejects, out_dir / "rejects.csv")
         outputs["rejects"] = {"rows": len(snapshot.rejects), "files": ["rejects.csv"]}
@@ -208,5 +249,5 @@ def execute_run(
     write_json(manifest, out_dir / "manifest.json")
     outcome = RunOutcome(out_dir=out_dir, manifest=manifest, engine=result)
     if keep_tables:
-        outcome.tables = {"cashflow_ladder": ladder, "contract_results": contracts}
+        outcome.tables = {"cashflow_ladder": ladder, "contract_results": contracts, **measure_tables}
     return outcome

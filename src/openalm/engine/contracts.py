@@ -706,6 +706,7 @@ def _build_contract_arrays(
     ci[:, K.I_ADVANCE] = advance.astype(np.int64)
     notice = _ints(positions, "notice_period_days", 0)
     ci[:, K.I_NOTICE] = np.where(itype == INSTRUMENT_TYPES.index("deposit_notice"), notice, 0)
+    ci[:, K.I_LGRP] = -1  # liquidity group of the daily ladder, assigned by the liquidity module
     ci[:, K.I_IO_END] = _days(positions, "interest_only_end_date")
     ci[:, K.I_AMORT_TERM] = _ints(positions, "amortisation_term_months", 0)
     ci[:, K.I_NON_ACCRUAL] = _is(positions, "accrual_status", ["non_accrual"]).astype(np.int64)

@@ -85,13 +85,13 @@ CI_COLUMNS = (
     "if_n", "if_u", "pf_n", "pf_u", "next_int", "next_prin", "last_int",
     "rf_n", "rf_u", "next_reset", "reset_lag", "init_end", "advance", "io_end", "amort_term",
     "non_accrual", "notional_exchange", "eom", "bdc", "calendar", "disc_curve", "proj_curve",
-    "idx_n", "idx_u", "profile", "floating", "notice",
+    "idx_n", "idx_u", "profile", "floating", "notice", "liq_group",
 )  # fmt: skip
 I_CAT, I_SIDE, I_GROUP, I_CCY, I_ORIG, I_MAT, I_RT, I_DC, I_AMORT = range(9)
 I_IF_N, I_IF_U, I_PF_N, I_PF_U, I_NEXT_INT, I_NEXT_PRIN, I_LAST_INT = range(9, 16)
 I_RF_N, I_RF_U, I_NEXT_RESET, I_LAG, I_INIT_END, I_ADVANCE, I_IO_END, I_AMORT_TERM = range(16, 24)
 I_NON_ACCRUAL, I_NX, I_EOM, I_BDC, I_CAL, I_DISC, I_PROJ = range(24, 31)
-I_IDX_N, I_IDX_U, I_PROFILE, I_FLOATING, I_NOTICE = range(31, 36)
+I_IDX_N, I_IDX_U, I_PROFILE, I_FLOATING, I_NOTICE, I_LGRP = range(31, 37)
 
 CF_COLUMNS = (
     "balance", "overdue", "accrued", "rate", "multiplier", "spread", "cap", "floor",
@@ -914,9 +914,14 @@ def run_partition_kernel(
     step_off, step_date, step_rate, step_spread,
     prof_off, prof_n, prof_u, prof_share,
     lookup, overdue_idx, undated_idx, max_events,
-    ladder, pv, stats,
+    band_end, ladder, pv, cband, daily, stats,
 ):  # fmt: skip
     """Project every contract of a partition and accumulate the ladder and the PVs.
+
+    Liquidity outputs (base scenario, contractual flows): ``cband[i, b, kind]`` sums contract
+    ``i``'s flows due in ``(band_end[b - 1], band_end[b]]`` days after as-of, and
+    ``daily[g, d, kind]`` sums the flows due on day ``d`` (``1 <= d < daily.shape[1]``) of the
+    contracts whose ``ci[i, I_LGRP]`` is ``g`` (``-1``: not accumulated).
 
     ``shocks[s, ccy]`` is the shock row (parallel, short, long, x, floor) of scenario ``s`` for a
     currency; scenario 0 must be the unshocked base. ``ladder_slot[s]`` is the ladder slot of
@@ -1021,6 +1026,17 @@ def run_partition_kernel(
                     npt += 1
                 if s == 0:
                     stats[0] += nfl
+                    lg = ci[i, I_LGRP]
+                    n_band = band_end.shape[0]
+                    n_daily = daily.shape[1]
+                    for k in range(nfl):
+                        off = fl_day[k] - as_of
+                        b = 0
+                        while b < n_band - 1 and off > band_end[b]:
+                            b += 1
+                        cband[i, b, fl_kind[k]] += fl_amt[k]
+                        if lg >= 0 and 0 < off < n_daily:
+                            daily[lg, off, fl_kind[k]] += fl_amt[k]
             shock = shocks[s, ccy]
             total = sgn * od
             for k in range(npt):

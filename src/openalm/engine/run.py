@@ -63,6 +63,9 @@ class KernelParams:
     undated_idx: npt.NDArray[np.int32]
     n_groups: int
     n_buckets: int
+    band_end: npt.NDArray[np.int64]  # per-contract liquidity bands: upper bounds in days after as-of
+    n_liq_groups: int = 0  # groups of the daily liquidity ladder (ci[:, I_LGRP])
+    daily_days: int = 0  # days of the daily liquidity ladder (1..daily_days)
 
     @classmethod
     def build(
@@ -72,9 +75,14 @@ class KernelParams:
         ladder_scenarios: Sequence[str],
         as_of_day: int,
         horizon_days: int = 0,
+        band_end: Sequence[int] | None = None,
+        n_liq_groups: int = 0,
+        daily_days: int = 0,
     ) -> KernelParams:
         """Run-wide kernel inputs; ``horizon_days`` sizes the discount-factor table (the longest
-        pay or fixing-end day of the book; later days are computed directly)."""
+        pay or fixing-end day of the book; later days are computed directly). ``band_end`` are the
+        upper bounds (days after as-of, ascending) of the per-contract liquidity bands (default one
+        open band); ``n_liq_groups`` x ``daily_days`` sizes the daily liquidity ladder."""
         unknown = [s for s in ladder_scenarios if s not in ctx.scenarios]
         if unknown:
             raise ConfigError(
@@ -108,6 +116,9 @@ class KernelParams:
             undated_idx=buckets.undated_index,
             n_groups=len(ctx.currencies) * len(SIDES) * len(INSTRUMENT_TYPES),
             n_buckets=buckets.n_buckets,
+            band_end=np.asarray(band_end if band_end is not None else [10**9], np.int64),
+            n_liq_groups=int(n_liq_groups),
+            daily_days=int(daily_days),
         )
 
     @property
@@ -123,6 +134,8 @@ class PartialResult:
     ladder: npt.NDArray[np.float64]  # [ladder scenario, group, bucket, kind]
     pv: npt.NDArray[np.float64]  # [contract, scenario]
     n_flows: int
+    cband: npt.NDArray[np.float64] | None = None  # [contract, liquidity band, kind]
+    daily: npt.NDArray[np.float64] | None = None  # [liquidity group, day, kind]
 
 
 @dataclass(frozen=True)
@@ -134,6 +147,8 @@ class EngineResult:
     n_flows: int
     partitions: int
     executor: str
+    cband: npt.NDArray[np.float64] | None = None  # [contract, liquidity band, kind]
+    daily: npt.NDArray[np.float64] | None = None  # [liquidity group, day, kind]
 
 
 def plan_partitions(n: int, size: int, cost: npt.NDArray[np.float64] | None = None) -> list[tuple[int, int]]:
@@ -163,6 +178,8 @@ def map_partition(index: int, part: ContractArrays, params: KernelParams) -> Par
     n_scen = params.shocks.shape[0]
     ladder = np.zeros((max(params.n_ladders, 1), params.n_groups, params.n_buckets, N_KINDS), np.float64)
     pv = np.zeros((n, n_scen), np.float64)
+    cband = np.zeros((n, params.band_end.shape[0], N_KINDS), np.float64)
+    daily = np.zeros((params.n_liq_groups, params.daily_days + 1 if params.n_liq_groups else 0, N_KINDS), np.float64)
     stats = np.zeros(4, np.int64)
     if n:
         run_partition_kernel(
@@ -173,9 +190,9 @@ def map_partition(index: int, part: ContractArrays, params: KernelParams) -> Par
             part.steps.offsets, part.steps.dates, part.steps.a, part.steps.b,
             params.prof_off, params.prof_n, params.prof_u, params.prof_share,
             params.lookup, params.overdue_idx, params.undated_idx, int(part.max_events.max()),
-            ladder, pv, stats,
+            params.band_end, ladder, pv, cband, daily, stats,
         )  # fmt: skip
-    return PartialResult(index, ladder, pv, int(stats[0]))
+    return PartialResult(index, ladder, pv, int(stats[0]), cband, daily)
 
 
 def _reduce(partials: Sequence[PartialResult], executor: str) -> EngineResult:
@@ -184,7 +201,15 @@ def _reduce(partials: Sequence[PartialResult], executor: str) -> EngineResult:
     for p in ordered[1:]:
         ladder += p.ladder
     pv = np.concatenate([p.pv for p in ordered], axis=0)
-    return EngineResult(ladder, pv, sum(p.n_flows for p in ordered), len(ordered), executor)
+    bands = [p.cband for p in ordered if p.cband is not None]
+    cband = np.concatenate(bands, axis=0) if len(bands) == len(ordered) else None
+    days = [p.daily for p in ordered if p.daily is not None]
+    daily: npt.NDArray[np.float64] | None = None
+    if len(days) == len(ordered):
+        daily = days[0].copy()
+        for d in days[1:]:
+            daily += d
+    return EngineResult(ladder, pv, sum(p.n_flows for p in ordered), len(ordered), executor, cband, daily)
 
 
 def _dask_map(

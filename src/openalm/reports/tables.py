@@ -18,12 +18,12 @@ from openalm.engine.kernel import CAT_DATED, CAT_NON_MATURITY, I_CAT, I_INIT_END
 from openalm.engine.run import EngineResult
 from openalm.errors import MarketDataError
 
-__all__ = ["FLOW_KINDS", "cashflow_ladder_table", "contract_results_table", "next_repricing_days"]
+__all__ = ["FLOW_KINDS", "cashflow_ladder_table", "contract_results_table", "fx_to_rc", "next_repricing_days"]
 
 FLOW_KINDS = ("principal", "interest", "drawdown")
 
 
-def _fx_to_rc(ctx: MarketContext, warnings: list[str]) -> npt.NDArray[np.float64]:
+def fx_to_rc(ctx: MarketContext, warnings: list[str]) -> npt.NDArray[np.float64]:
     """Rate to the reporting currency per currency of the run (NaN when it cannot be found)."""
     out = np.full(len(ctx.currencies), np.nan)
     for k, ccy in enumerate(ctx.currencies):
@@ -83,7 +83,7 @@ def cashflow_ladder_table(
         "scenario": pa.array(np.array(list(ladder_scenarios), dtype=object)[slot], pa.string()),
     }
     per_ccy = pa.table({**base, "currency": pa.array(cur, pa.string()), "amount": pa.array(amount)})
-    fx = _fx_to_rc(ctx, warnings)
+    fx = fx_to_rc(ctx, warnings)
     rc_amount = amount * fx[ccy]
     keep = ~np.isnan(rc_amount)
     totals = pa.table({k: v.filter(pa.array(keep)) for k, v in base.items()} | {"amount": pa.array(rc_amount[keep])})
@@ -156,7 +156,7 @@ def contract_results_table(
     with np.errstate(divide="ignore", invalid="ignore"):
         dur = (pv[:, 1] - pv[:, 2]) / (2.0 * DURATION_BUMP * base)
     dur = np.where(np.isfinite(dur) & (base != 0.0), dur, np.nan)
-    fx = _fx_to_rc(ctx, [])
+    fx = fx_to_rc(ctx, [])
     ccy_idx = arrays.ci[:, 3]
     nr = next_repricing_days(arrays, ctx.as_of)
 
