@@ -191,7 +191,14 @@ def _partition_hashes(
     return out
 
 
-def _context_hash(config: RunConfig, snap: SnapshotVersion, ws: Workspace, plan: PartitionPlan, universe: Any) -> str:
+def _context_hash(
+    config: RunConfig,
+    snap: SnapshotVersion,
+    ws: Workspace,
+    plan: PartitionPlan,
+    universe: Any,
+    extra: dict[str, str] | None = None,
+) -> str:
     values = config.model_dump(mode="json")
     engine = dict(values.get("engine", {}))
     for volatile in ("executor", "workers", "scheduler", "partition_size", "partition_key"):
@@ -214,6 +221,7 @@ def _context_hash(config: RunConfig, snap: SnapshotVersion, ws: Workspace, plan:
             "plan": plan.plan_id,
             "universe": [universe.currencies, universe.calendars, universe.indices],
             "as_of": snap.as_of.isoformat(),
+            "extra": extra or {},
         },
         sort_keys=True,
         ensure_ascii=False,
@@ -221,16 +229,38 @@ def _context_hash(config: RunConfig, snap: SnapshotVersion, ws: Workspace, plan:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def _sparse(prefix: str, array: npt.NDArray[np.float64] | None) -> dict[str, npt.NDArray[Any]]:
+    if array is None:
+        return {}
+    flat = array.reshape(-1)
+    nz = np.flatnonzero(flat)
+    return {
+        f"{prefix}shape": np.asarray(array.shape, np.int64),
+        f"{prefix}index": nz.astype(np.int64),
+        f"{prefix}value": flat[nz],
+    }
+
+
+def _dense(data: Any, prefix: str) -> npt.NDArray[np.float64] | None:
+    if f"{prefix}shape" not in data:
+        return None
+    out = np.zeros(tuple(int(x) for x in data[f"{prefix}shape"]), np.float64)
+    out.reshape(-1)[data[f"{prefix}index"]] = data[f"{prefix}value"]
+    return out
+
+
 def _save_partial(path: Path, partial: PartialResult) -> None:
     flat = partial.ladder.reshape(-1)
     nz = np.flatnonzero(flat)
-    np.savez(
-        path,
-        shape=np.asarray(partial.ladder.shape, np.int64),
-        index=nz.astype(np.int64),
-        value=flat[nz],
-        n_flows=np.asarray([partial.n_flows], np.int64),
-    )
+    arrays: dict[str, Any] = {
+        "shape": np.asarray(partial.ladder.shape, np.int64),
+        "index": nz.astype(np.int64),
+        "value": flat[nz],
+        "n_flows": np.asarray([partial.n_flows], np.int64),
+        **_sparse("cband_", partial.cband),
+        **_sparse("daily_", partial.daily),
+    }
+    np.savez(path, **arrays)
 
 
 def _add_partial(path: Path, into: npt.NDArray[np.float64] | None) -> tuple[npt.NDArray[np.float64], int]:
@@ -243,6 +273,67 @@ def _add_partial(path: Path, into: npt.NDArray[np.float64] | None) -> tuple[npt.
         flat = into.reshape(-1)
         flat[data["index"]] += data["value"]
         return into, int(data["n_flows"][0])
+
+
+def _liquidity_partial(path: Path) -> tuple[npt.NDArray[np.float64] | None, npt.NDArray[np.float64] | None]:
+    """The per-contract liquidity bands and the daily ladder of a stored partial (None if absent)."""
+    with np.load(path) as data:
+        return _dense(data, "cband_"), _dense(data, "daily_")
+
+
+def _run_liquidity_stage(
+    ws: Workspace,
+    snap: SnapshotVersion,
+    stage: Path,
+    tables: dict[str, Any],
+    config: RunConfig,
+    book: Any,
+    ladder_table: pa.Table,
+    liq_groups: Any,
+    members: list[npt.NDArray[np.int64]],
+    n_partitions: int,
+    warnings: list[str],
+) -> dict[str, Any]:
+    """The liquidity measures of a workspace run: every partition's stored liquidity partials (its
+    contracts' bands, its daily ladder) reduced over the whole book, then the same measures as a
+    standalone run. Tables are written into the run folder; per-contract columns go to
+    ``contract_liquidity.parquet`` (joined into ``contract_results`` on export)."""
+    from openalm.measures.liquidity.module import run_liquidity
+    from openalm.reports.tables import fx_to_rc
+
+    positions, _schema = _read_positions(ws.root / snap.tables["positions"])
+    cband: npt.NDArray[np.float64] | None = None
+    daily: npt.NDArray[np.float64] | None = None
+    for p in range(n_partitions):
+        band_p, daily_p = _liquidity_partial(stage / "partials" / f"part-{p:05d}.npz")
+        if band_p is None or daily_p is None:
+            raise OpenALMError(f"stored partial {p} has no liquidity arrays; run again with --full")
+        if cband is None:
+            cband = np.zeros((positions.height, *band_p.shape[1:]), np.float64)
+        cband[members[p]] = band_p
+        daily = daily_p.copy() if daily is None else daily + daily_p
+    result = run_liquidity(
+        positions=positions,
+        counterparties=tables.get("counterparties"),
+        as_of=snap.as_of,
+        config=config,
+        fx_rc=dict(zip(book.ctx.currencies, fx_to_rc(book.ctx, []).tolist(), strict=True)),
+        cband=cband,
+        rows=None,
+        ladder=ladder_table,
+        buckets=book.buckets,
+        groups=liq_groups,
+        daily=daily,
+    )
+    warnings.extend(result.warnings)
+    outputs: dict[str, Any] = {}
+    for name, table in result.tables.items():
+        table.write_parquet(stage / f"{name}.parquet", compression="zstd")
+        outputs[name] = {"rows": table.height, "files": [f"{name}.parquet"]}
+    if result.contract_columns is not None:
+        cols = result.contract_columns.drop("row").with_columns(positions["position_id"])
+        cols.write_parquet(stage / "contract_liquidity.parquet", compression="zstd")
+    return outputs
 
 
 def _check_reconciliation(snap: SnapshotVersion, config: RunConfig) -> list[str]:
@@ -324,7 +415,26 @@ def run_in_workspace(
         hashes = _partition_hashes(frame, members, schedules)
         universe = _universe(frame)
         n_contracts = frame.height
-        context = _context_hash(config, snap, ws, plan, universe)
+        liq_groups = None
+        extra: dict[str, str] = {}
+        if config.liquidity.enabled:
+            from openalm.measures.liquidity.module import liquidity_groups
+
+            liq_groups = liquidity_groups(frame, tables.get("counterparties"))
+            # the daily-ladder group codes of unchanged partitions stay valid only while the group
+            # table and the counterparties (which decide a contract's group) are the same
+            extra["liquidity_groups"] = hashlib.sha256(liq_groups.groups.write_csv().encode()).hexdigest()
+            extra["counterparties"] = next(
+                (
+                    r["content_sha256"]
+                    for r in ws.catalog.query(
+                        "SELECT content_sha256 FROM snapshot_tables WHERE snapshot_id = ? AND table_name = ?",
+                        [snap.snapshot_id, "counterparties"],
+                    )
+                ),
+                "",
+            )
+        context = _context_hash(config, snap, ws, plan, universe, extra)
         t = lap("plan", t)
 
         base = None
@@ -354,6 +464,7 @@ def run_in_workspace(
             if len(changed) == plan.n_partitions:
                 sub = frame.to_arrow().cast(arrow_schema)
                 local = {p: members[p] for p in changed}
+                picked = np.arange(frame.height, dtype=np.int64)
             else:
                 picked = np.concatenate([members[p] for p in changed]) if changed else np.zeros(0, np.int64)
                 sub = frame[picked].to_arrow().cast(arrow_schema)
@@ -378,10 +489,22 @@ def run_in_workspace(
             )
             warnings.extend(book.ctx.warnings)
             warnings.extend(book.arrays.warnings)
+            params = book.params
+            if liq_groups is not None:
+                from openalm.measures.liquidity.module import apply_liquidity_groups
+
+                params = apply_liquidity_groups(
+                    book.arrays,
+                    book.params,
+                    liq_groups.codes[picked],
+                    n_groups=liq_groups.n,
+                    as_of=as_of,
+                    daily_days=config.liquidity.daily_days,
+                )
             t = lap("prepare", t)
             partials = run_partitions(
                 book.arrays,
-                book.params,
+                params,
                 parts=[book.arrays.take(local[p]) for p in changed],
                 indices=changed,
                 executor=executor or config.engine.executor,
@@ -438,6 +561,22 @@ def run_in_workspace(
             )
             pq.write_table(ladder_table, stage / "cashflow_ladder.parquet", compression="zstd")
             t = lap("reduce", t)
+            measure_outputs: dict[str, Any] = {}
+            if liq_groups is not None:
+                measure_outputs = _run_liquidity_stage(
+                    ws,
+                    snap,
+                    stage,
+                    tables,
+                    config,
+                    book,
+                    ladder_table,
+                    liq_groups,
+                    members,
+                    plan.n_partitions,
+                    warnings,
+                )
+                t = lap("liquidity", t)
             finished = dt.datetime.now(dt.UTC).replace(tzinfo=None)
             kind = "full" if base is None else "incremental"
             manifest: dict[str, Any] = {
@@ -487,6 +626,7 @@ def run_in_workspace(
                 "outputs": {
                     "cashflow_ladder": {"rows": ladder_table.num_rows, "files": ["cashflow_ladder.parquet"]},
                     "contract_results": {"rows": n_contracts, "files": ["contract_results/part-*.parquet"]},
+                    **measure_outputs,
                 },
                 "timings_seconds": timings,
                 "warnings": sorted(set(warnings)),
@@ -585,14 +725,31 @@ def read_run_table(ws: Workspace, run_id: str, table: str) -> pa.Table:
         return pq.read_table(folder / "cashflow_ladder.parquet")
     if table == "contract_results":
         parts = sorted((folder / "contract_results").glob("part-*.parquet"))
-        return pa.concat_tables([pq.read_table(p) for p in parts])
-    raise OpenALMError(f"unknown result table {table!r}; expected cashflow_ladder or contract_results")
+        results = pa.concat_tables([pq.read_table(p) for p in parts])
+        extra = folder / "contract_liquidity.parquet"
+        if extra.exists():
+            joined = _frame(results).join(pl.read_parquet(extra), on="position_id", how="left", maintain_order="left")
+            return joined.to_arrow()
+        return results
+    path = folder / f"{table}.parquet"
+    if table not in ("contract_liquidity",) and path.exists():
+        return pq.read_table(path)
+    known = ["cashflow_ladder", "contract_results", *sorted(_run_table_names(folder))]
+    raise OpenALMError(f"unknown result table {table!r}; expected one of {known}")
+
+
+def _run_table_names(folder: Path) -> list[str]:
+    """The result tables stored in a run folder besides the ladder and the contract results."""
+    skip = {"cashflow_ladder", "contract_liquidity"}
+    return [p.stem for p in folder.glob("*.parquet") if p.stem not in skip]
 
 
 def export_run(ws: Workspace, run_id: str, out_dir: Path) -> dict[str, Any]:
     """Write a run's result tables as CSV and Parquet plus ``manifest.json`` (interfaces.md shape)."""
     row = load_run(ws, row_id := run_id)
-    tables = {name: read_run_table(ws, row["run_id"], name) for name in ("cashflow_ladder", "contract_results")}
+    folder = ws.root / row["path"]
+    names = ["cashflow_ladder", "contract_results", *sorted(_run_table_names(folder))]
+    tables = {name: read_run_table(ws, row["run_id"], name) for name in names}
     outputs = write_result_tables(tables, Path(out_dir))
     manifest = dict(row["manifest"])
     manifest["outputs"] = outputs

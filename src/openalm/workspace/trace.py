@@ -30,7 +30,7 @@ from openalm.engine.kernel import I_GROUP
 from openalm.engine.run import map_partition
 from openalm.errors import OpenALMError
 from openalm.market import Fixings, FxRates, curves_from_table
-from openalm.reports.tables import FLOW_KINDS, _fx_to_rc
+from openalm.reports.tables import FLOW_KINDS, fx_to_rc
 from openalm.workspace.runs import load_run, read_run_table
 from openalm.workspace.store import Workspace
 
@@ -173,7 +173,7 @@ def trace_figure(ws: Workspace, run_id: str, table: str, row: int) -> Trace:
         partial = map_partition(0, part, params)
         amounts[lo:hi] = partial.ladder[slot, :, bucket, kind]
     if figure["currency"] == "ALL":
-        fx = _fx_to_rc(book.ctx, [])
+        fx = fx_to_rc(book.ctx, [])
         ccy_idx = book.arrays.ci[:, 3]
         amounts = amounts * fx[ccy_idx]
     keep = np.flatnonzero(amounts != 0.0)

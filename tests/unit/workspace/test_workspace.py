@@ -226,7 +226,7 @@ def test_incremental_run_recomputes_changed_partitions_only_and_equals_a_full_ru
     inc = run_in_workspace(ws, AS_OF, config)
     assert inc.kind == "incremental" and 0 < len(inc.recomputed) < inc.partitions
     full = run_in_workspace(ws, AS_OF, config, full=True)
-    for table in ("cashflow_ladder", "contract_results"):
+    for table in ("cashflow_ladder", "contract_results", "liquidity_gap", "liquidity_daily_ladder"):
         a = read_run_table(ws, inc.run_id, table)
         b = read_run_table(ws, full.run_id, table)
         assert a.equals(b), table  # bit for bit
@@ -254,6 +254,12 @@ def test_workspace_run_agrees_with_the_stateless_run(
     cb = pq.read_table(tmp_path / "plain" / "contract_results.parquet").sort_by("position_id")
     assert ca.column("pv").equals(cb.column("pv"))  # per contract: the same arithmetic
     assert (tmp_path / "export" / "contract_results.csv").is_file()
+    gap_keys = ["basis", "bucket_set", "currency", "bucket"]
+    ga = pq.read_table(tmp_path / "export" / "liquidity_gap.parquet").sort_by([(k, "ascending") for k in gap_keys])
+    gb = pq.read_table(tmp_path / "plain" / "liquidity_gap.parquet").sort_by([(k, "ascending") for k in gap_keys])
+    assert ga.select(gap_keys).equals(gb.select(gap_keys)) and ga.num_rows > 100
+    for column in ("inflow", "outflow", "cumulative_gap"):
+        np.testing.assert_allclose(ga.column(column).to_numpy(), gb.column(column).to_numpy(), rtol=1e-12, atol=1e-4)
     manifest = json.loads((tmp_path / "export" / "manifest.json").read_text())
     assert manifest["snapshot"]["version"] == 1 and manifest["run_id"] == run.run_id
 

@@ -27,7 +27,7 @@ from openalm.measures.liquidity.build import LiquidityGroups, build_frame, daily
 from openalm.measures.liquidity.frame import band_ends
 from openalm.measures.liquidity.gap import BEHAVIOURAL_NOTE, liquidity_gap_table
 
-__all__ = ["LiquidityResult", "prepare_liquidity", "run_liquidity"]
+__all__ = ["LiquidityResult", "apply_liquidity_groups", "liquidity_groups", "prepare_liquidity", "run_liquidity"]
 
 
 @dataclass
@@ -43,6 +43,26 @@ class LiquidityResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
+def apply_liquidity_groups(
+    arrays: ContractArrays,
+    params: KernelParams,
+    codes: npt.NDArray[np.int64],
+    *,
+    n_groups: int,
+    as_of: dt.date,
+    daily_days: int,
+) -> KernelParams:
+    """Set the daily-ladder group of every contract (``codes`` per positions row of ``arrays``) and
+    size the kernel's liquidity outputs; returns the kernel parameters to use."""
+    arrays.ci[:, I_LGRP] = np.asarray(codes, np.int64)[arrays.row]
+    return dataclasses.replace(
+        params,
+        band_end=np.asarray(band_ends(as_of), np.int64),
+        n_liq_groups=int(n_groups),
+        daily_days=int(daily_days),
+    )
+
+
 def prepare_liquidity(
     positions: pa.Table | pl.DataFrame,
     counterparties: pa.Table | pl.DataFrame | None,
@@ -55,13 +75,7 @@ def prepare_liquidity(
     """Assign every contract its daily-ladder group (in ``arrays.ci``) and size the kernel's
     liquidity outputs; returns the kernel parameters to use and the groups."""
     groups = liquidity_groups(positions, counterparties)
-    arrays.ci[:, I_LGRP] = groups.codes[arrays.row]
-    params = dataclasses.replace(
-        params,
-        band_end=np.asarray(band_ends(as_of), np.int64),
-        n_liq_groups=groups.n,
-        daily_days=int(daily_days),
-    )
+    params = apply_liquidity_groups(arrays, params, groups.codes, n_groups=groups.n, as_of=as_of, daily_days=daily_days)
     return params, groups
 
 
