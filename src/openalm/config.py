@@ -70,24 +70,6 @@ class NonMaturitySettings(_Strict):
         return value
 
 
-class LiquiditySettings(_Strict):
-    """The liquidity module (ladders and gaps, LCR, NSFR, Chinese ratios, stress tests, returns).
-
-    ``rule_overrides`` replaces single factors of the shipped rule tables
-    (``{table: {category code: factor}}``, decimals; every override is reported in the manifest's
-    warnings). ``demand_stable_share`` is the placeholder for the stable part of demand deposits
-    (G21 memo rows 7/17: the lowest balance of the past 12 months) used by the behavioural gap and
-    the liquidity matching ratio until balance history is loaded. ``daily_days`` is the length of
-    the daily liquidity ladder the stress tests use.
-    """
-
-    enabled: bool = True
-    rule_overrides: dict[str, dict[str, float]] = Field(default_factory=dict)
-    demand_stable_share: float = Field(0.6, ge=0.0, le=1.0)
-    daily_days: int = Field(90, ge=1, le=731)
-    returns: bool = True
-
-
 class EngineSettings(_Strict):
     """How the run is executed (never changes a figure)."""
 
@@ -154,6 +136,38 @@ class DataQualitySettings(_Strict):
 
             check_settings(self)
         return self
+
+
+from openalm.measures.liquidity.cn_ratios import CnRatioSettings  # noqa: E402
+from openalm.measures.liquidity.concentration import ConcentrationSettings  # noqa: E402
+from openalm.measures.liquidity.lcr import LcrSettings  # noqa: E402
+from openalm.measures.liquidity.limits import LimitSettings  # noqa: E402
+from openalm.measures.liquidity.nsfr import NsfrSettings  # noqa: E402
+from openalm.measures.liquidity.stress import StressSettings  # noqa: E402
+
+
+class LiquiditySettings(_Strict):
+    """The liquidity module (ladders and gaps, LCR, NSFR, Chinese ratios, stress tests, returns).
+
+    ``rule_overrides`` replaces single factors of the shipped rule tables
+    (``{table: {category code: factor}}``, decimals; every override is reported in the manifest's
+    warnings). ``cn_ratios.demand_deposit_stable_balance`` / ``demand_deposit_stable_share`` give
+    the stable part of demand deposits (G21 memo rows 7/17: the lowest balance of the past 12
+    months; the share is a placeholder until balance history is loaded) used by the behavioural gap
+    and the liquidity matching ratio. ``daily_days`` is the length of the daily liquidity ladder
+    the stress tests use.
+    """
+
+    enabled: bool = True
+    rule_overrides: dict[str, dict[str, float]] = Field(default_factory=dict)
+    lcr: LcrSettings = Field(default_factory=LcrSettings)
+    nsfr: NsfrSettings = Field(default_factory=NsfrSettings)
+    cn_ratios: CnRatioSettings = Field(default_factory=CnRatioSettings)
+    concentration: ConcentrationSettings = Field(default_factory=ConcentrationSettings)
+    limits: LimitSettings = Field(default_factory=LimitSettings)
+    stress: StressSettings = Field(default_factory=StressSettings)
+    daily_days: int = Field(90, ge=1, le=731)
+    returns: bool = True
 
 
 class RunConfig(BaseSettings):

@@ -215,7 +215,7 @@ def test_liquidity_bands_and_daily_ladder_hold_every_kernel_flow(book_and_rows) 
     from openalm.engine.run import run_engine
     from openalm.measures.liquidity.frame import band_ends
 
-    book, _rows_, _curves_ = book_and_rows
+    book = book_and_rows[0]
     ends = np.asarray(band_ends(AS_OF), np.int64)
     n = book.arrays.n
     groups = np.arange(n) % 5 - 1  # -1 (not accumulated) and groups 0..3

@@ -55,7 +55,7 @@ def gap() -> pl.DataFrame:
         fx_rc={"CNY": 1.0, "USD": 7.0},
         reporting_currency="CNY",
         demand_balances={"CNY": 300.0},
-        demand_stable_share=0.5,
+        demand_stable={"CNY": 150.0},
     )
 
 

@@ -229,11 +229,10 @@ def build_frame(
         pl.Series(names_i[b], flows[:, b, 1]) for b in range(nb)
     ]
     out = out.with_columns(band_cols)
-    has_flow = np.asarray(flows.sum(axis=(1, 2)) > 0.0)
-    out = out.with_columns((~pl.lit(pl.Series(has_flow)) & pl.col("maturity_days").is_null()).alias("undated"))
+    out = out.with_columns(pl.col("maturity_days").is_null().alias("undated"))
     missing = [c for c in FRAME_SCHEMA if c not in out.columns]
     out = out.with_columns([pl.lit(None, dtype=FRAME_SCHEMA[c]).alias(c) for c in missing])
-    return out.select([pl.col(c).cast(t) for c, t in FRAME_SCHEMA.items()])
+    return out.select([pl.col(c).cast(t) for c, t in FRAME_SCHEMA.items()]).rechunk()
 
 
 def fx_rates_to_rc(currencies: Sequence[str], rates: npt.NDArray[np.float64]) -> dict[str, float]:

@@ -21,7 +21,8 @@ Columns (``FRAME_SCHEMA``):
   balance), ``accrued_interest``, ``overdue_principal``, ``undrawn_amount``, ``limit_amount``,
   ``insured_amount``, ``operational_excess_amount``, ``encumbered_amount``,
   ``collateral_market_value``, ``provision_amount``, ``ltv``, ``risk_weight`` (null until the
-  capital module assigns it);
+  capital module assigns it), ``current_rate`` and ``early_withdrawal_rate`` (decimals p.a.; an
+  early withdrawal is penalty-free when the rate paid on it is not below the contract rate);
 * ``fx_rc``: contract currency -> reporting currency (NaN when no rate is known);
 * day offsets from the as-of date (Int32, null when the date is missing): ``maturity_days``,
   ``origination_days``, ``next_call_days``, ``next_withdrawal_days``, ``encumbrance_end_days``,
@@ -37,9 +38,10 @@ Columns (``FRAME_SCHEMA``):
 * contractual flows from the engine, contract currency, >= 0, per liquidity band (see
   :data:`BANDS`): ``principal_<band>`` and ``interest_<band>`` = the flows falling due in
   ``(previous band end, band end]`` days after the as-of date (base scenario). Overdue principal
-  is not in the bands (``overdue_principal``); contracts without contractual flows (cash,
-  reserves, equity, demand deposits without a dated profile, undated items) have zeros and
-  ``undated = True``;
+  is not in the bands (``overdue_principal``). ``undated`` marks contracts without a contractual
+  maturity (cash, reserves, equity, non-maturity deposits, undated items); non-maturity deposits
+  still show their run-off profile's flows in the bands (the config's ``non_maturity.profiles``,
+  by default the whole balance on the next day, as G21 slots them);
 * ``performing``: not substandard/doubtful/loss, not defaulted, at most 90 days past due.
 """
 
@@ -190,6 +192,8 @@ _F64 = [
     "encumbered_amount",
     "collateral_market_value",
     "provision_amount",
+    "current_rate",
+    "early_withdrawal_rate",
     "ltv",
     "risk_weight",
     "fx_rc",

@@ -14,10 +14,11 @@ Built from the cash-flow ladder of the base scenario, for every bucket set of th
 * two bases: ``contractual`` (the ladder as projected) and ``behavioural``.
 
 The behavioural basis (until the behavioural models of the IRRBB issue replace it) re-slots
-non-maturity deposits the way G21 memo rows 7 and 17 do: a stable share (``demand_stable_share``
-of the demand balances, a documented placeholder for "the lowest balance of the past 12 months",
-which needs history the snapshot does not hold) moves from "next day" to the first bucket after
-one year, and the rest is spread over the first 360 days in proportion to each bucket's length.
+non-maturity deposits the way G21 memo rows 7 and 17 do: the stable part (the lowest balance of
+the past 12 months, from ``liquidity.cn_ratios.demand_deposit_stable_balance``, else the
+placeholder share ``demand_deposit_stable_share`` of today's balance -- the snapshot holds no
+history) moves from "next day" to the first bucket after one year, and the rest is spread over the
+first 360 days in proportion to each bucket's length.
 Prepayment, early withdrawal and commitment drawdowns stay contractual on this basis until those
 models exist; the manifest says so.
 """
@@ -99,13 +100,13 @@ def liquidity_gap_table(
     fx_rc: Mapping[str, float],
     reporting_currency: str,
     demand_balances: Mapping[str, float] | None = None,
-    demand_stable_share: float = 0.0,
+    demand_stable: Mapping[str, float] | None = None,
 ) -> pl.DataFrame:
     """``liquidity_gap`` rows from the base-scenario ``cashflow_ladder``.
 
     ``demand_balances`` are the non-maturity deposit balances per currency that the contractual
-    ladder holds in its first ("next day") bucket; the behavioural basis moves them as described in
-    the module docstring.
+    ladder holds in its first ("next day") bucket and ``demand_stable`` their stable parts; the
+    behavioural basis moves them as described in the module docstring.
     """
     lad = pl.from_arrow(ladder)
     assert isinstance(lad, pl.DataFrame)
@@ -125,32 +126,40 @@ def liquidity_gap_table(
     )
     # behavioural: move demand balances out of each set's first dated bucket
     weights = _spread_weights(buckets)
+    balances = dict(demand_balances or {})
+    stable_of = dict(demand_stable or {})
     dem = pl.DataFrame(
-        {"currency": list((demand_balances or {}).keys()), "demand": list((demand_balances or {}).values())},
-        schema={"currency": pl.String, "demand": pl.Float64},
+        {
+            "currency": list(balances),
+            "demand": [balances[c] for c in balances],
+            "stable_amount": [min(stable_of.get(c, 0.0), balances[c]) for c in balances],
+        },
+        schema={"currency": pl.String, "demand": pl.Float64, "stable_amount": pl.Float64},
     )
     first = (
         grid.filter(pl.col("bucket_start_day") == 0)
         .select("bucket_set", "bucket")
         .with_columns(pl.lit(True).alias("first"))
     )
-    share = float(demand_stable_share)
     behavioural = (
         contractual.join(weights, on=["bucket_set", "bucket"], how="left")
         .join(first, on=["bucket_set", "bucket"], how="left")
         .join(dem, on="currency", how="left")
         .with_columns(
-            pl.col("demand").fill_null(0.0), pl.col("spread").fill_null(0.0), pl.col("stable").fill_null(False)
+            pl.col("demand").fill_null(0.0),
+            pl.col("stable_amount").fill_null(0.0),
+            pl.col("spread").fill_null(0.0),
+            pl.col("stable").fill_null(False),
         )
         .with_columns(
             (
                 pl.col("outflow")
                 - pl.when(pl.col("first").fill_null(False)).then(pl.col("demand")).otherwise(0.0)
-                + pl.col("demand") * (1.0 - share) * pl.col("spread")
-                + pl.when(pl.col("stable")).then(pl.col("demand") * share).otherwise(0.0)
+                + (pl.col("demand") - pl.col("stable_amount")) * pl.col("spread")
+                + pl.when(pl.col("stable")).then(pl.col("stable_amount")).otherwise(0.0)
             ).alias("outflow")
         )
-        .drop("spread", "stable", "first", "demand")
+        .drop("spread", "stable", "first", "demand", "stable_amount")
     )
     parts = []
     for basis, frame in (("contractual", contractual), ("behavioural", behavioural)):

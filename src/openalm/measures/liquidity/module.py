@@ -18,6 +18,7 @@ import numpy.typing as npt
 import polars as pl
 import pyarrow as pa
 
+from openalm.engine import kernel as K
 from openalm.engine.buckets import BucketSets
 from openalm.engine.contracts import ContractArrays
 from openalm.engine.kernel import I_LGRP
@@ -41,6 +42,7 @@ class LiquidityResult:
     assumptions: list[Assumption] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    values: dict[str, float | None] = field(default_factory=dict)
 
 
 def apply_liquidity_groups(
@@ -54,7 +56,12 @@ def apply_liquidity_groups(
 ) -> KernelParams:
     """Set the daily-ladder group of every contract (``codes`` per positions row of ``arrays``) and
     size the kernel's liquidity outputs; returns the kernel parameters to use."""
-    arrays.ci[:, I_LGRP] = np.asarray(codes, np.int64)[arrays.row]
+    lgrp = np.asarray(codes, np.int64)[arrays.row]
+    # the daily ladder holds dated contracts' flows; non-maturity balances enter the stress tests
+    # through their run-off rates, not through a contractual profile
+    cat = arrays.ci[:, K.I_CAT]
+    lgrp[(cat == K.CAT_NON_MATURITY) | (cat == K.CAT_UNDATED)] = -1
+    arrays.ci[:, I_LGRP] = lgrp
     return dataclasses.replace(
         params,
         band_end=np.asarray(band_ends(as_of), np.int64),
@@ -77,6 +84,147 @@ def prepare_liquidity(
     groups = liquidity_groups(positions, counterparties)
     params = apply_liquidity_groups(arrays, params, groups.codes, n_groups=groups.n, as_of=as_of, daily_days=daily_days)
     return params, groups
+
+
+def _lines(table: pl.DataFrame, rule_set: str) -> pl.DataFrame:
+    """Interface column order first (``rule_set, component, category, amount, factor,
+    weighted_amount``), then the rest."""
+    first = ["rule_set", "currency", "component", "category", "line", "label_zh", "label_en"]
+    lead = [c for c in first if c in table.columns]
+    return table.select(*lead, *[c for c in table.columns if c not in lead])
+
+
+def _measures(out: LiquidityResult, frame: pl.DataFrame, daily: pl.DataFrame, config: Any, as_of: dt.date) -> None:
+    """LCR, NSFR, the Chinese ratios, concentration, limits and stress tests on the frame."""
+    import time
+
+    from openalm.measures.liquidity.cn_ratios import compute_cn_ratios
+    from openalm.measures.liquidity.concentration import compute_concentration
+    from openalm.measures.liquidity.hqla import classify_hqla
+    from openalm.measures.liquidity.indicators import compute_indicators
+    from openalm.measures.liquidity.lcr import compute_lcr
+    from openalm.measures.liquidity.limits import evaluate
+    from openalm.measures.liquidity.nsfr import compute_nsfr
+    from openalm.measures.liquidity.rules import load_rule_set
+    from openalm.measures.liquidity.stress import run_stress_suite
+
+    settings = config.liquidity
+    rc = config.reporting_currency
+    rules = load_rule_set(config.rule_set, settings.rule_overrides)
+    out.warnings.extend(rules.overrides_applied())
+    contract_parts: list[pl.DataFrame] = []
+    values: dict[str, float | None] = {}
+
+    t0 = time.perf_counter()
+    hqla, hqla_assumptions = classify_hqla(frame, rules)
+    out.assumptions.extend(hqla_assumptions)
+    lcr = compute_lcr(frame, rules, reporting_currency=rc, hqla=hqla, settings=settings.lcr)
+    out.assumptions.extend(lcr.assumptions)
+    out.tables["lcr"] = _lines(lcr.lines, config.rule_set)
+    out.tables["lcr_detail"] = lcr.detail.join(frame.select("row", "position_id"), on="row", how="left")
+    contract_parts.append(lcr.contracts)
+    values["lcr"] = lcr.ratio.get("ALL")
+    out.timings["lcr"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    nsfr = compute_nsfr(
+        frame, rules, reporting_currency=rc, hqla_level=hqla["hqla_level"], settings=settings.nsfr, as_of=as_of
+    )
+    out.assumptions.extend(nsfr.assumptions)
+    out.tables["nsfr"] = _lines(nsfr.lines, config.rule_set)
+    out.tables["nsfr_detail"] = nsfr.detail.join(frame.select("row", "position_id"), on="row", how="left")
+    contract_parts.append(nsfr.contracts)
+    values["nsfr"] = nsfr.ratio.get("ALL")
+    out.timings["nsfr"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    suite = run_stress_suite(frame, daily, settings.stress, hqla_level=hqla["hqla_level"], reporting_currency=rc)
+    out.tables.update(suite.tables)
+    out.assumptions.extend(suite.assumptions)
+    out.timings["stress"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    if config.rule_set == "china":
+        cn = compute_cn_ratios(frame, rules, settings=settings.cn_ratios)
+        out.assumptions.extend(cn.assumptions)
+        out.tables["liquidity_ratio_g22"] = cn.g22_lines
+        out.tables["liquidity_matching_ratio"] = cn.lmr_lines
+        out.tables["core_liabilities"] = cn.core_lines
+        out.tables["liquidity_gap_horizons"] = cn.gap
+        out.tables["cn_ratios"] = cn.ratios
+        out.tables["liquidity_ratio_g22_detail"] = cn.g22_contracts
+        contract_parts.append(cn.g22_contracts)
+        lmr = cn.lmr_contracts
+        contract_parts.append(
+            lmr.rename({c: f"lmr_{c}" for c in lmr.columns if c not in ("row", "position_id", "currency", "lmr_item")})
+        )
+        values.update(cn.values)
+    else:
+        out.warnings.append(
+            "rule set basel: the Chinese liquidity ratios (G22 liquidity ratio, LMR, core liability ratio, "
+            "gap ratio, LDR) are not computed"
+        )
+    ind = compute_indicators(frame, rules, settings=settings.cn_ratios)
+    out.assumptions.extend(ind.assumptions)
+    out.tables["liquidity_indicators"] = ind.table
+    values.update(ind.values)
+    conc = compute_concentration(frame, settings=settings.concentration)
+    out.assumptions.extend(conc.assumptions)
+    out.tables["g23_top_depositors"] = conc.g23
+    out.tables["g23_detail"] = conc.g23_detail
+    out.tables["g24_top_fi_funding"] = conc.g24
+    out.tables["g24_detail"] = conc.g24_detail
+    values.update(conc.values)
+    out.timings["ratios"] = time.perf_counter() - t0
+
+    limits_table = rules["limits"]
+    known = {c for c in limits_table.rows if not c.startswith("param.")}
+    unknown = sorted(k for k in values if k not in known)
+    if unknown:
+        out.warnings.append(f"indicators without a row in {config.rule_set}/limits (not in ratios): {unknown}")
+    total_assets = (
+        frame.filter((pl.col("side") == "asset") & pl.col("on_balance_sheet").fill_null(True))
+        .select((pl.col("balance").fill_null(0.0) * pl.col("fx_rc")).sum())
+        .item()
+    )
+    out.tables["ratios"] = evaluate(
+        {k: v for k, v in values.items() if k in known},
+        settings.limits,
+        rule_set=config.rule_set,
+        table=limits_table,
+        total_assets_rc=float(total_assets or 0.0),
+    )
+
+    cols = frame.select("row")
+    for part in contract_parts:
+        cols = cols.join(_one_row_per_contract(part), on="row", how="left", maintain_order="left")
+    out.contract_columns = cols
+    out.values = values
+
+
+def _one_row_per_contract(part: pl.DataFrame) -> pl.DataFrame:
+    """A per-contract part for ``contract_results``: contracts feeding several lines keep the line
+    of their largest amount and the sum of the amounts (the detail tables keep every line)."""
+    part = part.drop([c for c in ("position_id", "currency") if c in part.columns])
+    if part["row"].is_unique().all():
+        return part
+    amounts = [c for c, t in part.schema.items() if c != "row" and t.is_numeric()]
+    others = [c for c in part.columns if c != "row" and c not in amounts]
+    key = amounts[0] if amounts else None
+    ordered = part.sort(["row", key], descending=[False, True]) if key else part.sort("row")
+    return ordered.group_by("row", maintain_order=True).agg(
+        *[pl.col(c).first() for c in others], *[pl.col(c).sum() for c in amounts]
+    )
+
+
+def _stable_demand(balances: Mapping[str, float], cn: Any) -> dict[str, float]:
+    """Stable part of the non-maturity deposits per currency (G21 memo row 7): the configured
+    12-month minimum balance (capped at today's balance), else the configured stable share."""
+    out = {}
+    for ccy, bal in balances.items():
+        given = cn.demand_deposit_stable_balance.get(ccy)
+        out[ccy] = min(float(given), bal) if given is not None else bal * cn.demand_deposit_stable_share
+    return out
 
 
 def _demand_balances(frame: pl.DataFrame) -> dict[str, float]:
@@ -121,11 +269,13 @@ def run_liquidity(
         fx_rc=fx_rc,
         reporting_currency=config.reporting_currency,
         demand_balances=_demand_balances(frame),
-        demand_stable_share=settings.demand_stable_share,
+        demand_stable=_stable_demand(_demand_balances(frame), settings.cn_ratios),
     )
     out.warnings.append(BEHAVIOURAL_NOTE)
     out.timings["gap"] = time.perf_counter() - t0
-    out.tables["liquidity_daily_ladder"] = daily_ladder(groups, daily)
+    daily_table = daily_ladder(groups, daily)
+    out.tables["liquidity_daily_ladder"] = daily_table
+    _measures(out, frame, daily_table, config, as_of)
     if out.assumptions:
         out.tables["liquidity_assumptions"] = assumptions_frame(out.assumptions)
     return out
