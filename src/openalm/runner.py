@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import polars as pl
 import pyarrow as pa
 
 import openalm
@@ -30,6 +31,7 @@ from openalm.engine.book import prepare_book
 from openalm.engine.run import EngineResult, run_engine
 from openalm.errors import DataError
 from openalm.market import Fixings, FxRates, curves_from_table
+from openalm.measures.liquidity.module import DRILL_DOWN_TABLES
 from openalm.reports.tables import cashflow_ladder_table, contract_results_table, fx_to_rc
 from openalm.reports.writers import write_json, write_result_tables
 
@@ -139,8 +141,9 @@ def execute_run(
         from openalm.measures.liquidity.module import prepare_liquidity
 
         with timer.stage("liquidity_prepare"):
+            positions_pl = pl.from_arrow(snapshot.positions)
             params, liq_groups = prepare_liquidity(
-                snapshot.positions,
+                positions_pl,
                 snapshot.counterparties,
                 arrays,
                 params,
@@ -168,7 +171,7 @@ def execute_run(
         tick("liquidity", 0, 1)
         with timer.stage("liquidity"):
             liq = run_liquidity(
-                positions=snapshot.positions,
+                positions=positions_pl,
                 counterparties=snapshot.counterparties,
                 as_of=as_of,
                 config=config,
@@ -191,7 +194,11 @@ def execute_run(
     tick("write", 0, 3)
     with timer.stage("write"):
         outputs.update(
-            write_result_tables({"cashflow_ladder": ladder, "contract_results": contracts, **measure_tables}, out_dir)
+            write_result_tables(
+                {"cashflow_ladder": ladder, "contract_results": contracts, **measure_tables},
+                out_dir,
+                parquet_only=DRILL_DOWN_TABLES,
+            )
         )
         tick("write", 2, 3)
         write_rejects_csv(snapshot.rejects, out_dir / "rejects.csv")

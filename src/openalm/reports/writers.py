@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -41,8 +41,13 @@ def write_result_table(table: pa.Table, out_dir: Path, name: str) -> dict[str, A
     return write_result_tables({name: table}, out_dir)[name]
 
 
-def write_result_tables(tables: Mapping[str, pa.Table], out_dir: Path) -> dict[str, dict[str, Any]]:
-    """Write every table as CSV and Parquet, the files in parallel (pyarrow releases the GIL)."""
+def write_result_tables(
+    tables: Mapping[str, pa.Table], out_dir: Path, *, parquet_only: Collection[str] = ()
+) -> dict[str, dict[str, Any]]:
+    """Write every table as CSV and Parquet, the files in parallel (pyarrow releases the GIL).
+
+    Tables named in ``parquet_only`` (per-contract drill-down tables of a million rows and more)
+    are written as Parquet only."""
     out_dir = Path(out_dir)
 
     def csv(table: pa.Table) -> Callable[[Path], None]:
@@ -52,13 +57,17 @@ def write_result_tables(tables: Mapping[str, pa.Table], out_dir: Path) -> dict[s
     def parquet(table: pa.Table) -> Callable[[Path], None]:
         return lambda tmp: pq.write_table(table, tmp, compression="zstd")
 
-    jobs = [(out_dir / f"{name}.csv", csv(t)) for name, t in tables.items()]
+    jobs = [(out_dir / f"{name}.csv", csv(t)) for name, t in tables.items() if name not in parquet_only]
     jobs += [(out_dir / f"{name}.parquet", parquet(t)) for name, t in tables.items()]
     with ThreadPoolExecutor(max_workers=min(len(jobs), os.cpu_count() or 1, 4)) as pool:
         for fut in [pool.submit(atomic_write, path, write) for path, write in jobs]:
             fut.result()
     return {
-        name: {"rows": t.num_rows, "columns": t.column_names, "files": [f"{name}.csv", f"{name}.parquet"]}
+        name: {
+            "rows": t.num_rows,
+            "columns": t.column_names,
+            "files": [f"{name}.parquet"] if name in parquet_only else [f"{name}.csv", f"{name}.parquet"],
+        }
         for name, t in tables.items()
     }
 

@@ -750,7 +750,9 @@ def export_run(ws: Workspace, run_id: str, out_dir: Path) -> dict[str, Any]:
     folder = ws.root / row["path"]
     names = ["cashflow_ladder", "contract_results", *sorted(_run_table_names(folder))]
     tables = {name: read_run_table(ws, row["run_id"], name) for name in names}
-    outputs = write_result_tables(tables, Path(out_dir))
+    from openalm.measures.liquidity.module import DRILL_DOWN_TABLES
+
+    outputs = write_result_tables(tables, Path(out_dir), parquet_only=DRILL_DOWN_TABLES)
     manifest = dict(row["manifest"])
     manifest["outputs"] = outputs
     manifest["exported_from"] = {"workspace": str(ws.root), "run_id": row["run_id"]}

@@ -111,3 +111,26 @@ def test_every_bucket_set_is_written(gap: pl.DataFrame) -> None:
     stable = monthly.filter(pl.col("currency") == "CNY").sort("bucket_start_day")
     row = stable.filter(pl.col("bucket") == "M013")
     assert row["outflow"].item() == pytest.approx(150.0)
+
+
+def test_readme_liquidity_configuration_example_is_valid(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    from openalm.config import load_config
+
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Liquidity risk") :]
+    block = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "c.yaml").write_text(block, encoding="utf-8")
+    config = load_config(tmp_path / "c.yaml")
+    assert config.liquidity.rule_overrides == {"lcr_outflows": {"retail_less_stable_uninsured": 0.12}}
+    assert config.liquidity.cn_ratios.demand_deposit_stable_balance == {"CNY": 1.2e11}
+    assert config.liquidity.stress.reverse_target_days == 30
+    assert config.liquidity.limits.internal_limits == {"ldr": 0.75}
+
+
+def test_hqla_levels_of_the_frame_are_the_data_contract_levels() -> None:
+    from openalm.data.schema import HQLA_LEVELS as CONTRACT
+    from openalm.measures.liquidity.frame import HQLA_LEVELS
+
+    assert HQLA_LEVELS == CONTRACT

@@ -23,9 +23,26 @@ import pyarrow as pa
 
 from openalm.measures.liquidity.frame import BANDS, FRAME_SCHEMA, band_columns, cp_class_expr
 
-__all__ = ["DAILY_GROUP_COLUMNS", "LiquidityGroups", "build_frame", "daily_ladder", "liquidity_groups"]
+__all__ = [
+    "CATEGORICAL_COLUMNS",
+    "DAILY_GROUP_COLUMNS",
+    "LiquidityGroups",
+    "build_frame",
+    "daily_ladder",
+    "liquidity_groups",
+]
 
 DAILY_GROUP_COLUMNS = ("currency", "side", "instrument_type", "cp_class", "performing")
+
+#: Low-cardinality code columns the frame holds as ``Categorical``: the measures compare them with
+#: string literals, which on categorical columns compares small integer codes (about twice as fast
+#: on a million rows); values, order of rows and results are those of the ``String`` columns.
+CATEGORICAL_COLUMNS = (
+    "instrument_type", "product_subtype", "side", "book", "accounting_classification", "counterparty_type",
+    "fi_subtype", "enterprise_size", "cp_class", "listing_market", "encumbrance_type", "collateral_hqla_level",
+    "repo_type", "asset_quality_class", "capital_tier", "seniority", "derivative_type", "call_type",
+    "credit_support_type", "property_type", "behavioural_class",
+)  # fmt: skip
 _NON_PERFORMING = ("substandard", "doubtful", "loss")
 
 
@@ -88,9 +105,16 @@ def liquidity_groups(
     """Group code of every positions row for the daily liquidity ladder (dense, in sorted order of
     the group attributes, so the same book always gets the same codes)."""
     pos = _positions_frame(positions)
-    keyed = _with_counterparty(
-        pos.select("counterparty_id", *[c for c in pos.columns if c != "counterparty_id"]), counterparties
-    )
+    needed = [
+        "counterparty_id",
+        "currency",
+        "side",
+        "instrument_type",
+        "asset_quality_class",
+        "is_defaulted",
+        "days_past_due",
+    ]
+    keyed = _with_counterparty(pos.select([c for c in needed if c in pos.columns]), counterparties)
     attrs = keyed.select(
         pl.col("currency").cast(pl.String),
         pl.col("side").cast(pl.String),
@@ -232,7 +256,9 @@ def build_frame(
     out = out.with_columns(pl.col("maturity_days").is_null().alias("undated"))
     missing = [c for c in FRAME_SCHEMA if c not in out.columns]
     out = out.with_columns([pl.lit(None, dtype=FRAME_SCHEMA[c]).alias(c) for c in missing])
-    return out.select([pl.col(c).cast(t) for c, t in FRAME_SCHEMA.items()]).rechunk()
+    return out.select(
+        [pl.col(c).cast(pl.Categorical if c in CATEGORICAL_COLUMNS else t) for c, t in FRAME_SCHEMA.items()]
+    ).rechunk()
 
 
 def fx_rates_to_rc(currencies: Sequence[str], rates: npt.NDArray[np.float64]) -> dict[str, float]:

@@ -3,7 +3,9 @@
 One row per position (in positions order), built by :func:`build_frame` from the positions, the
 counterparties, the FX rates and the cash-flow engine's per-contract liquidity bands. Measures are
 pure functions of this frame (plus rule tables and config), so they are tested on small frames
-made with :func:`frame_from_records`.
+made with :func:`frame_from_records`. The run's frame holds the low-cardinality code columns as
+``Categorical`` (``build.CATEGORICAL_COLUMNS``); measures must work on both (compare with string
+literals, no ``.str`` operations on those columns).
 
 Columns (``FRAME_SCHEMA``):
 
@@ -57,6 +59,7 @@ __all__ = [
     "BANDS",
     "CP_CLASSES",
     "FRAME_SCHEMA",
+    "HQLA_LEVELS",
     "band_columns",
     "band_ends",
     "cp_class_expr",
@@ -76,6 +79,11 @@ BANDS: tuple[tuple[str, str | None], ...] = (
     ("y10", "10Y"),
     ("beyond", None),
 )
+
+#: HQLA levels (the ``hqla_level_override`` / ``collateral_hqla_level`` codes of positions.md 3.I;
+#: the same tuple as ``openalm.data.schema.HQLA_LEVELS``, kept here so that measures do not import
+#: the data layer at import time).
+HQLA_LEVELS: tuple[str, ...] = ("level_1", "level_2a", "level_2b", "non_hqla")
 
 #: Counterparty classes used by the daily liquidity ladder and the stress tests.
 CP_CLASSES: tuple[str, ...] = (

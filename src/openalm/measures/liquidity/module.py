@@ -28,7 +28,17 @@ from openalm.measures.liquidity.build import LiquidityGroups, build_frame, daily
 from openalm.measures.liquidity.frame import band_ends
 from openalm.measures.liquidity.gap import BEHAVIOURAL_NOTE, liquidity_gap_table
 
-__all__ = ["LiquidityResult", "apply_liquidity_groups", "liquidity_groups", "prepare_liquidity", "run_liquidity"]
+#: Per-contract drill-down tables (a row per contract and line it feeds): written as Parquet only.
+DRILL_DOWN_TABLES = ("lcr_detail", "nsfr_detail", "liquidity_ratio_g22_detail")
+
+__all__ = [
+    "DRILL_DOWN_TABLES",
+    "LiquidityResult",
+    "apply_liquidity_groups",
+    "liquidity_groups",
+    "prepare_liquidity",
+    "run_liquidity",
+]
 
 
 @dataclass

@@ -75,10 +75,9 @@ import polars as pl
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from openalm.data.schema import HQLA_LEVELS
 from openalm.errors import ConfigError, DataError, SchemaError
 from openalm.measures.liquidity.assumptions import Assumption, record_assumption
-from openalm.measures.liquidity.frame import CP_CLASSES
+from openalm.measures.liquidity.frame import CP_CLASSES, HQLA_LEVELS
 
 __all__ = [
     "DAILY_COLUMNS",
