@@ -29,7 +29,7 @@ from openalm.data.rejects import write_rejects_csv
 from openalm.data.snapshot import Snapshot, read_snapshot
 from openalm.engine.book import prepare_book
 from openalm.engine.run import EngineResult, run_engine
-from openalm.errors import DataError
+from openalm.errors import DataError, OpenALMError
 from openalm.market import Fixings, FxRates, curves_from_table
 from openalm.measures.liquidity.module import DRILL_DOWN_TABLES
 from openalm.reports.tables import cashflow_ladder_table, contract_results_table, fx_to_rc
@@ -201,6 +201,16 @@ def execute_run(
             )
         )
         tick("write", 2, 3)
+        if measure_tables and config.liquidity.returns:
+            from openalm.i18n import default_language
+            from openalm.measures.liquidity.module import write_returns
+
+            try:
+                outputs["returns"] = write_returns(
+                    out_dir / "returns", measure_tables, as_of=as_of, lang=default_language()
+                )
+            except OpenALMError as err:  # a return that cannot be laid out must not lose the run
+                warnings.append(f"liquidity returns not written: {err}")
         write_rejects_csv(snapshot.rejects, out_dir / "rejects.csv")
         outputs["rejects"] = {"rows": len(snapshot.rejects), "files": ["rejects.csv"]}
     tick("write", 3, 3)

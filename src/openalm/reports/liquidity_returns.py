@@ -460,9 +460,7 @@ def write_g22(
 # ----------------------------------------------------------------------------------------- G25
 
 
-def _lcr_sheet(
-    lcr: pl.DataFrame, lang: Language, as_of: dt.date | str | None, unit: float, currency: str
-) -> _Sheet:
+def _lcr_sheet(lcr: pl.DataFrame, lang: Language, as_of: dt.date | str | None, unit: float, currency: str) -> _Sheet:
     _require(lcr, ["currency", "component", "line", "label_zh", "label_en", "amount", "weighted_amount"], "LCR lines")
     part = _pick_currency(lcr, currency, "LCR lines")
     lab = _label_col(lang)
@@ -479,9 +477,10 @@ def _lcr_sheet(
             pl.col(lab).alias("item"),
             pl.when(ratio).then(None).otherwise(pl.col("amount") / unit).alias("amount"),
             pl.when(ratio).then(None).otherwise(factor).cast(pl.Float64).alias("factor"),
-            pl.when(ratio).then(pl.col("weighted_amount")).otherwise(pl.col("weighted_amount") / unit).alias(
-                "weighted_amount"
-            ),
+            pl.when(ratio)
+            .then(pl.col("weighted_amount"))
+            .otherwise(pl.col("weighted_amount") / unit)
+            .alias("weighted_amount"),
             pl.col("line").str.count_matches(r"\.").fill_null(0).cast(pl.Int32).alias("_depth"),
             pl.when(ratio).then(pl.lit("percent")).otherwise(pl.lit("amount")).alias("_row_kind"),
         )
@@ -510,9 +509,7 @@ def _pick_currency(frame: pl.DataFrame, currency: str, what: str) -> pl.DataFram
     return part
 
 
-def _nsfr_sheet(
-    nsfr: pl.DataFrame, lang: Language, as_of: dt.date | str | None, unit: float, currency: str
-) -> _Sheet:
+def _nsfr_sheet(nsfr: pl.DataFrame, lang: Language, as_of: dt.date | str | None, unit: float, currency: str) -> _Sheet:
     _require(
         nsfr,
         ["currency", "component", "category", "line", "label_zh", "label_en", "maturity", "amount", "weighted_amount"],
@@ -715,7 +712,9 @@ def write_liquidity_returns(
     """
     unknown = sorted(set(tables) - set(RETURN_INPUTS))
     if unknown:
-        raise ConfigError(f"write_liquidity_returns: unknown inputs {unknown}; expected keys from {list(RETURN_INPUTS)}")
+        raise ConfigError(
+            f"write_liquidity_returns: unknown inputs {unknown}; expected keys from {list(RETURN_INPUTS)}"
+        )
     language = _lang(lang)
     unit = _check_unit(unit)
     folder = Path(out_dir)
@@ -733,10 +732,14 @@ def write_liquidity_returns(
         jobs.append(("G22", _g22_sheets(g22, get("g22_ratios"), language, as_of, unit)))
     top_dep = get("top_depositors")
     if top_dep is not None:
-        jobs.append(("G23", [_listing_sheet("G23", label("returns.g23.title", language), top_dep, language, as_of, unit)]))
+        jobs.append(
+            ("G23", [_listing_sheet("G23", label("returns.g23.title", language), top_dep, language, as_of, unit)])
+        )
     top_fi = get("top_fi_funding")
     if top_fi is not None:
-        jobs.append(("G24", [_listing_sheet("G24", label("returns.g24.title", language), top_fi, language, as_of, unit)]))
+        jobs.append(
+            ("G24", [_listing_sheet("G24", label("returns.g24.title", language), top_fi, language, as_of, unit)])
+        )
     lcr, nsfr = get("lcr_lines"), get("nsfr_lines")
     g25: list[_Sheet] = []
     if lcr is not None:

@@ -39,12 +39,24 @@ BOOK: list[tuple[dict, str, dict[str, float]]] = [
     ({"instrument_type": "interbank_deposit", **A, "balance": 40.0}, "1.3", {"A": 40.0}),  # demand: next day
     ({"instrument_type": "interbank_lending", **A, "balance": 25.0, "principal_due": {20: 25.0}}, "1.4", {"C": 25.0}),
     (
-        {"instrument_type": "reverse_repo", **A, "counterparty_type": "central_bank", "balance": 15.0, "principal_due": {5: 15.0}},
+        {
+            "instrument_type": "reverse_repo",
+            **A,
+            "counterparty_type": "central_bank",
+            "balance": 15.0,
+            "principal_due": {5: 15.0},
+        },
         "1.5.2",
         {"B": 15.0},
     ),
     (
-        {"instrument_type": "reverse_repo", **A, "counterparty_type": "bank", "balance": 12.0, "principal_due": {60: 12.0}},
+        {
+            "instrument_type": "reverse_repo",
+            **A,
+            "counterparty_type": "bank",
+            "balance": 12.0,
+            "principal_due": {60: 12.0},
+        },
         "1.5.1",
         {"D": 12.0},
     ),
@@ -72,7 +84,13 @@ BOOK: list[tuple[dict, str, dict[str, float]]] = [
         {"A": 5.0, "E": 50.0, "F": 100.0, "G": 50.0, "H": 40.0, "J": 10.0},
     ),
     (
-        {"instrument_type": "debt_security", "product_subtype": "government_bond", **A, "balance": 80.0, "principal_due": {400: 80.0}},
+        {
+            "instrument_type": "debt_security",
+            "product_subtype": "government_bond",
+            **A,
+            "balance": 80.0,
+            "principal_due": {400: 80.0},
+        },
         "1.7.1",
         {"F": 80.0},
     ),
@@ -89,22 +107,52 @@ BOOK: list[tuple[dict, str, dict[str, float]]] = [
         "1.7.1",
         {"B": 52.0},
     ),
-    ({"instrument_type": "debt_security", "product_subtype": "ncd", **A, "balance": 20.0, "principal_due": {45: 20.0}}, "1.8", {"D": 20.0}),
+    (
+        {
+            "instrument_type": "debt_security",
+            "product_subtype": "ncd",
+            **A,
+            "balance": 20.0,
+            "principal_due": {45: 20.0},
+        },
+        "1.8",
+        {"D": 20.0},
+    ),
     ({"instrument_type": "equity_investment", **A, "balance": 9.0}, "1.7.2", {"I": 9.0}),
-    ({"instrument_type": "fund_investment", **A, "book": "trading", "balance": 10.0, "market_value": 11.0}, "1.7.3", {"B": 11.0}),
+    (
+        {"instrument_type": "fund_investment", **A, "book": "trading", "balance": 10.0, "market_value": 11.0},
+        "1.7.3",
+        {"B": 11.0},
+    ),
     ({"instrument_type": "other_asset", **A, "balance": 5.0}, "1.10", {"I": 5.0}),
     ({"instrument_type": "other_asset", **A, "balance": 3.0, "principal_due": {15: 3.0}}, "1.9", {"C": 3.0}),
-    ({"instrument_type": "central_bank_borrowing", **L, "balance": 60.0, "principal_due": {200: 60.0}}, "3.1", {"E": 60.0}),
+    (
+        {"instrument_type": "central_bank_borrowing", **L, "balance": 60.0, "principal_due": {200: 60.0}},
+        "3.1",
+        {"E": 60.0},
+    ),
     ({"instrument_type": "interbank_deposit", **L, "balance": 35.0}, "3.2.2", {"A": 35.0}),
     ({"instrument_type": "interbank_deposit", **L, "balance": 45.0, "principal_due": {25: 45.0}}, "3.2.1", {"C": 45.0}),
     ({"instrument_type": "interbank_lending", **L, "balance": 22.0, "principal_due": {3: 22.0}}, "3.3", {"B": 22.0}),
     (
-        {"instrument_type": "repo", **L, "counterparty_type": "central_bank", "balance": 18.0, "principal_due": {7: 18.0}},
+        {
+            "instrument_type": "repo",
+            **L,
+            "counterparty_type": "central_bank",
+            "balance": 18.0,
+            "principal_due": {7: 18.0},
+        },
         "3.4.2",
         {"B": 18.0},
     ),
     (
-        {"instrument_type": "repo", **L, "counterparty_type": "securities_firm", "balance": 16.0, "principal_due": {14: 16.0}},
+        {
+            "instrument_type": "repo",
+            **L,
+            "counterparty_type": "securities_firm",
+            "balance": 16.0,
+            "principal_due": {14: 16.0},
+        },
         "3.4.1",
         {"C": 16.0},
     ),
@@ -116,14 +164,38 @@ BOOK: list[tuple[dict, str, dict[str, float]]] = [
     ({"instrument_type": "deposit_notice", **L, "balance": 14.0}, "3.5.1", {"B": 14.0}),
     ({"instrument_type": "deposit_demand", **L, "balance": 200.0}, "3.5.2", {"A": 200.0}),
     (
-        {"instrument_type": "debt_security", "product_subtype": "financial_bond", **L, "balance": 90.0, "principal_due": {1500: 90.0}},
+        {
+            "instrument_type": "debt_security",
+            "product_subtype": "financial_bond",
+            **L,
+            "balance": 90.0,
+            "principal_due": {1500: 90.0},
+        },
         "3.6",
         {"F": 90.0},
     ),
-    ({"instrument_type": "debt_security", "product_subtype": "ncd", **L, "balance": 40.0, "principal_due": {80: 40.0}}, "3.7", {"D": 40.0}),
+    (
+        {
+            "instrument_type": "debt_security",
+            "product_subtype": "ncd",
+            **L,
+            "balance": 40.0,
+            "principal_due": {80: 40.0},
+        },
+        "3.7",
+        {"D": 40.0},
+    ),
     ({"instrument_type": "other_liability", **L, "balance": 8.0}, "3.9", {"I": 8.0}),
-    ({"instrument_type": "derivative_leg", **A, **OFF, "balance": 65.0, "principal_due": {30: 65.0}}, "2.1", {"C": 65.0}),
-    ({"instrument_type": "derivative_leg", **L, **OFF, "balance": 64.0, "principal_due": {30: 64.0}}, "4.1", {"C": 64.0}),
+    (
+        {"instrument_type": "derivative_leg", **A, **OFF, "balance": 65.0, "principal_due": {30: 65.0}},
+        "2.1",
+        {"C": 65.0},
+    ),
+    (
+        {"instrument_type": "derivative_leg", **L, **OFF, "balance": 64.0, "principal_due": {30: 64.0}},
+        "4.1",
+        {"C": 64.0},
+    ),
     ({"instrument_type": "acceptance", **A, **OFF, "balance": 25.0, "maturity_days": 120}, "4.1", {"E": 25.0}),
     ({"instrument_type": "loan_commitment", **A, **OFF, "balance": 0.0, "undrawn_amount": 33.0}, "4.2", {"I": 33.0}),
     (
@@ -224,9 +296,23 @@ def test_g21_currency_views_fx_and_missing_rate():
     frame = frame_from_records(
         [
             {"instrument_type": "loan", **A, "balance": 100.0, "principal_due": {5: 100.0}},
-            {"instrument_type": "loan", **A, "currency": "USD", "fx_rc": 7.0, "balance": 10.0, "principal_due": {5: 10.0}},
+            {
+                "instrument_type": "loan",
+                **A,
+                "currency": "USD",
+                "fx_rc": 7.0,
+                "balance": 10.0,
+                "principal_due": {5: 10.0},
+            },
             {"instrument_type": "deposit_demand", **L, "currency": "EUR", "fx_rc": 8.0, "balance": 5.0},
-            {"instrument_type": "loan", **A, "currency": "JPY", "fx_rc": float("nan"), "balance": 1000.0, "principal_due": {5: 1000.0}},
+            {
+                "instrument_type": "loan",
+                **A,
+                "currency": "JPY",
+                "fx_rc": float("nan"),
+                "balance": 1000.0,
+                "principal_due": {5: 1000.0},
+            },
         ]
     )
     ladder, contracts, assumptions = g21_lines(frame, as_of=AS_OF)
@@ -244,10 +330,34 @@ def test_g21_currency_views_fx_and_missing_rate():
 def test_g21_hqla_of_which_rows():
     frame = frame_from_records(
         [
-            {"instrument_type": "debt_security", "product_subtype": "government_bond", **A, "balance": 80.0, "principal_due": {400: 80.0}},
-            {"instrument_type": "debt_security", "product_subtype": "corporate_bond", **A, "balance": 30.0, "principal_due": {20: 30.0}},
-            {"instrument_type": "debt_security", "product_subtype": "financial_bond", **A, "balance": 5.0, "principal_due": {20: 5.0}},
-            {"instrument_type": "debt_security", "product_subtype": "ncd", **A, "balance": 7.0, "principal_due": {20: 7.0}},
+            {
+                "instrument_type": "debt_security",
+                "product_subtype": "government_bond",
+                **A,
+                "balance": 80.0,
+                "principal_due": {400: 80.0},
+            },
+            {
+                "instrument_type": "debt_security",
+                "product_subtype": "corporate_bond",
+                **A,
+                "balance": 30.0,
+                "principal_due": {20: 30.0},
+            },
+            {
+                "instrument_type": "debt_security",
+                "product_subtype": "financial_bond",
+                **A,
+                "balance": 5.0,
+                "principal_due": {20: 5.0},
+            },
+            {
+                "instrument_type": "debt_security",
+                "product_subtype": "ncd",
+                **A,
+                "balance": 7.0,
+                "principal_due": {20: 7.0},
+            },
         ]
     )
     levels = pl.Series("hqla_level", ["level_1", "level_2a", "non_hqla", "level_1"])

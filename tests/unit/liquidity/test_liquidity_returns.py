@@ -144,8 +144,22 @@ G22 = pl.DataFrame(
     {
         "code": ["cash", "marketable_bond", "marketable_equity_fund", "liquid_assets", "demand_deposit", "ratio"] * 1,
         "line": ["1.1", "1.8", "1.8", "1.10", "2.1", "3"],
-        "label_zh": ["现金", "可随时变现的证券投资 - 债券", "可随时变现的证券投资 - 上市股票和基金", "流动性资产总和", "活期存款", "流动性比例"],
-        "label_en": ["Cash", "Marketable securities - bonds", "Marketable securities - equities", "Total liquid assets", "Demand deposits", "Liquidity ratio"],
+        "label_zh": [
+            "现金",
+            "可随时变现的证券投资 - 债券",
+            "可随时变现的证券投资 - 上市股票和基金",
+            "流动性资产总和",
+            "活期存款",
+            "流动性比例",
+        ],
+        "label_en": [
+            "Cash",
+            "Marketable securities - bonds",
+            "Marketable securities - equities",
+            "Total liquid assets",
+            "Demand deposits",
+            "Liquidity ratio",
+        ],
         "currency_column": ["C"] * 6,
         "amount": [100_000.0, 300_000.0, 50_000.0, 450_000.0, 1_500_000.0, 0.3],
         "contracts": [1, 2, 1, 4, 3, 0],
@@ -162,7 +176,7 @@ def test_write_g22_lines_and_ratio(tmp_path):
     assert ws["A1"].value == "G22 流动性比例监测表"
     assert [c.value for c in ws[4]][2:] == ["人民币", "外币折人民币", "本外币合计"]
     rows = _rows(ws)
-    assert list(rows) == ["1.1", "1.8", "1.10", "2.1", "3"]
+    assert [k for k in rows if k != "项目代码"] == ["1.1", "1.8", "1.10", "2.1", "3"]  # header row left out
     assert rows["1.8"][1] == "可随时变现的证券投资"  # the two 1.8 categories on one row
     assert rows["1.8"][2:] == (pytest.approx(17.5), None, pytest.approx(35.0))  # (300,000 + 50,000) / 10,000
     assert rows["1.10"][4] == pytest.approx(45.0)
@@ -179,11 +193,33 @@ def _lcr_lines() -> pl.DataFrame:
         ("ALL", "outflow", "retail_stable", "2.1.1.2", "稳定存款", "Stable deposits", 10_000_000.0, 0.05, 500_000.0, 9),
         ("ALL", "inflow", "retail_loans", "2.2.2.1", "零售贷款", "Retail loans", 800_000.0, 0.5, 400_000.0, 4),
         ("ALL", "hqla", "hqla_total", None, "合格优质流动性资产", "HQLA", 2_000_000.0, None, 2_000_000.0, None),
-        ("ALL", "net_outflow", "net_outflows", None, "现金净流出量", "Net outflows", 1_600_000.0, None, 1_600_000.0, None),
+        (
+            "ALL",
+            "net_outflow",
+            "net_outflows",
+            None,
+            "现金净流出量",
+            "Net outflows",
+            1_600_000.0,
+            None,
+            1_600_000.0,
+            None,
+        ),
         ("ALL", "ratio", "lcr", None, "流动性覆盖率", "LCR", 2_000_000.0, None, 1.25, None),
         ("CNY", "ratio", "lcr", None, "流动性覆盖率", "LCR", 1.0, None, 9.99, None),
     ]
-    cols = ["currency", "component", "category", "line", "label_zh", "label_en", "amount", "factor", "weighted_amount", "contracts"]
+    cols = [
+        "currency",
+        "component",
+        "category",
+        "line",
+        "label_zh",
+        "label_en",
+        "amount",
+        "factor",
+        "weighted_amount",
+        "contracts",
+    ]
     return pl.DataFrame(rows, schema=cols, orient="row").with_columns(pl.lit("china").alias("rule_set"))
 
 
@@ -192,12 +228,45 @@ def _nsfr_lines() -> pl.DataFrame:
         ("ALL", "asf", "capital", "1.1", "资本", "Capital", "ge_1y", 5_000_000.0, 1.0, 5_000_000.0),
         ("ALL", "asf", "retail_stable", "1.2", "稳定存款", "Stable deposits", "lt_6m", 2_000_000.0, 0.95, 1_900_000.0),
         ("ALL", "asf", "retail_stable", "1.2", "稳定存款", "Stable deposits", "6m_1y", 1_000_000.0, 0.95, 950_000.0),
-        ("ALL", "asf", "total", "1", "可用的稳定资金", "Available stable funding", "none", 8_000_000.0, None, 7_850_000.0),
+        (
+            "ALL",
+            "asf",
+            "total",
+            "1",
+            "可用的稳定资金",
+            "Available stable funding",
+            "none",
+            8_000_000.0,
+            None,
+            7_850_000.0,
+        ),
         ("ALL", "rsf", "loans", "2.1", "贷款", "Loans", "ge_1y", 6_000_000.0, 0.85, 5_100_000.0),
-        ("ALL", "rsf", "total", "2", "所需的稳定资金", "Required stable funding", "none", 6_000_000.0, None, 5_100_000.0),
+        (
+            "ALL",
+            "rsf",
+            "total",
+            "2",
+            "所需的稳定资金",
+            "Required stable funding",
+            "none",
+            6_000_000.0,
+            None,
+            5_100_000.0,
+        ),
         ("ALL", "ratio", "nsfr", "3", "净稳定资金比例", "NSFR", "none", None, None, 7_850_000.0 / 5_100_000.0),
     ]
-    cols = ["currency", "component", "category", "line", "label_zh", "label_en", "maturity", "amount", "factor", "weighted_amount"]
+    cols = [
+        "currency",
+        "component",
+        "category",
+        "line",
+        "label_zh",
+        "label_en",
+        "maturity",
+        "amount",
+        "factor",
+        "weighted_amount",
+    ]
     return pl.DataFrame(rows, schema=cols, orient="row").with_columns(pl.lit(1, dtype=pl.Int64).alias("contracts"))
 
 
@@ -209,7 +278,14 @@ def test_write_g25_lcr_and_nsfr_sheets(tmp_path):
     ws = wb["G25_I"]
     assert ws["A1"].value == "G25_I 流动性覆盖率情况表"
     data = list(ws.iter_rows(min_row=5, values_only=True))
-    assert [r[1] for r in data] == ["现金", "合格优质流动性资产", "稳定存款", "零售贷款", "现金净流出量", "流动性覆盖率"]
+    assert [r[1] for r in data] == [
+        "现金",
+        "合格优质流动性资产",
+        "稳定存款",
+        "零售贷款",
+        "现金净流出量",
+        "流动性覆盖率",
+    ]
     assert data[2] == ("2.1.1.2", "稳定存款", pytest.approx(1000.0), pytest.approx(0.05), pytest.approx(50.0))
     ratio = data[-1]
     lcr_ratio = lcr.filter((pl.col("currency") == "ALL") & (pl.col("component") == "ratio"))["weighted_amount"][0]
@@ -219,9 +295,23 @@ def test_write_g25_lcr_and_nsfr_sheets(tmp_path):
 
     rows = _rows(wb["G25_II"])
     # columns: line, item, <6m, 6-12m, >=1y, none, total, weighted
-    assert rows["1.2"][2:] == (pytest.approx(200.0), pytest.approx(100.0), None, None, pytest.approx(300.0), pytest.approx(285.0))
+    assert rows["1.2"][2:] == (
+        pytest.approx(200.0),
+        pytest.approx(100.0),
+        None,
+        None,
+        pytest.approx(300.0),
+        pytest.approx(285.0),
+    )
     # total ASF broken down by the maturities of the ASF lines
-    assert rows["1"][2:] == (pytest.approx(200.0), pytest.approx(100.0), pytest.approx(500.0), None, pytest.approx(800.0), pytest.approx(785.0))
+    assert rows["1"][2:] == (
+        pytest.approx(200.0),
+        pytest.approx(100.0),
+        pytest.approx(500.0),
+        None,
+        pytest.approx(800.0),
+        pytest.approx(785.0),
+    )
     assert rows["3"][7] == pytest.approx(7_850_000.0 / 5_100_000.0)
     assert (tmp_path / "G25_I.csv").exists() and (tmp_path / "G25_II.csv").exists()
     only_lcr = write_g25(tmp_path / "only" / "G25.xlsx", lcr, None, csv=False)
@@ -243,9 +333,25 @@ def test_write_g23_g24_generic_columns(tmp_path):
     )
     ws = openpyxl.load_workbook(write_g23(tmp_path / "G23.xlsx", top, as_of=AS_OF))["G23"]
     assert ws["A1"].value == "G23 最大十家存款客户情况表"
-    assert [c.value for c in ws[4]] == ["排名", "客户名称", "存款余额", "其中：定期存款", "占各项存款的比例", "my_extra"]
-    assert [c.value for c in ws[5]] == [1, "甲公司", pytest.approx(5000.0), pytest.approx(2000.0), pytest.approx(0.05), pytest.approx(1.2345)]
-    fi = pl.DataFrame({"rank": [1], "counterparty_id": ["B001"], "interbank_borrowing": [1_000_000.0], "repo": [500_000.0]})
+    assert [c.value for c in ws[4]] == [
+        "排名",
+        "客户名称",
+        "存款余额",
+        "其中：定期存款",
+        "占各项存款的比例",
+        "my_extra",
+    ]
+    assert [c.value for c in ws[5]] == [
+        1,
+        "甲公司",
+        pytest.approx(5000.0),
+        pytest.approx(2000.0),
+        pytest.approx(0.05),
+        pytest.approx(1.2345),
+    ]
+    fi = pl.DataFrame(
+        {"rank": [1], "counterparty_id": ["B001"], "interbank_borrowing": [1_000_000.0], "repo": [500_000.0]}
+    )
     ws = openpyxl.load_workbook(write_g24(tmp_path / "G24.xlsx", fi, lang="en", unit=1))["G24"]
     assert ws["A1"].value.startswith("G24 ")
     assert [c.value for c in ws[4]] == ["Rank", "Counterparty id", "Interbank borrowing", "Repos"]

@@ -334,7 +334,7 @@ def _rule_columns(index: pl.Expr, rules: Sequence[_Rule]) -> list[pl.Expr]:
         # columns as indexes into A-J (-1 = by band), amounts as indexes into _AMOUNTS
         attr(lambda x: _COL_INDEX.get(x.slot, -1), pl.Int8, "_slot"),
         attr(lambda x: _COL_INDEX[x.undated_column], pl.Int8, "_undated_col"),
-        attr(lambda x: _COL_INDEX.get(x.trading_column or "", None), pl.Int8, "_trading_col"),
+        attr(lambda x: _COL_INDEX.get(x.trading_column or ""), pl.Int8, "_trading_col"),
         attr(lambda x: _AMOUNTS.index(x.amount), pl.Int8, "_amount"),
         attr(lambda x: x.sign, pl.Float64, "_sign"),
         attr(lambda x: x.hqla_of_which, pl.Boolean, "_of_which"),
@@ -373,10 +373,17 @@ def _placement(work: pl.LazyFrame, bands: Mapping[str, list[str]], mat_col: pl.E
     cols = []
     for j, c in enumerate(G21_AMOUNT_COLUMNS):
         if c == "J":
-            value = pl.when(pl.col("_trading")).then(0.0).when(target == j).then(whole + pl.col("_od"))
-            value = value.otherwise(pl.col("_od"))
+            value: pl.Expr = (
+                pl.when(pl.col("_trading"))
+                .then(0.0)
+                .when(target == j)
+                .then(whole + pl.col("_od"))
+                .otherwise(pl.col("_od"))
+            )
         else:
-            banded = pl.sum_horizontal([pl.col(f"principal_{b}").fill_null(0.0) for b in bands[c]]) if c in bands else 0.0
+            banded = (
+                pl.sum_horizontal([pl.col(f"principal_{b}").fill_null(0.0) for b in bands[c]]) if c in bands else 0.0
+            )
             value = pl.when(target.is_null()).then(banded).when(target == j).then(whole).otherwise(0.0)
         cols.append((value * sign + 0.0).alias(c))  # + 0.0 turns -0.0 into 0.0
     ids = [
@@ -476,15 +483,19 @@ def g21_lines(
     work = work.join(combos, on="_k", how="left", maintain_order="left")
     mat_col = _maturity_column(as_of)
     undated = pl.col("undated").fill_null(False)
-    main = work.lazy().filter(pl.col("_r").is_not_null() & ~pl.col("_exclude").fill_null(False)).with_columns(
-        pl.when(undated & pl.col("_undated_line").is_not_null())
-        .then(pl.col("_undated_line"))
-        .otherwise(pl.col("_line"))
-        .alias("_line"),
-        pl.when(pl.col("_of_which").fill_null(False))
-        .then(pl.col("_hqla").replace_strict(hqla_line, default=None, return_dtype=pl.String))
-        .otherwise(pl.lit(None, dtype=pl.String))
-        .alias("_hqla_line"),
+    main = (
+        work.lazy()
+        .filter(pl.col("_r").is_not_null() & ~pl.col("_exclude").fill_null(False))
+        .with_columns(
+            pl.when(undated & pl.col("_undated_line").is_not_null())
+            .then(pl.col("_undated_line"))
+            .otherwise(pl.col("_line"))
+            .alias("_line"),
+            pl.when(pl.col("_of_which").fill_null(False))
+            .then(pl.col("_hqla").replace_strict(hqla_line, default=None, return_dtype=pl.String))
+            .otherwise(pl.lit(None, dtype=pl.String))
+            .alias("_hqla_line"),
+        )
     )
     parts = [_placement(main, bands, mat_col)]
     for rule in (x for x in all_rules if x.additional):
@@ -596,7 +607,9 @@ def _view_sums(contracts: pl.DataFrame, domestic: str) -> tuple[pl.DataFrame, pl
                 frn.with_columns(pl.lit("ALL").alias("view")),
             ]
         )
-        out.append(views.group_by("view", "line").agg(*(pl.col(c).sum() for c in G21_COLUMNS), pl.col("contracts").sum()))
+        out.append(
+            views.group_by("view", "line").agg(*(pl.col(c).sum() for c in G21_COLUMNS), pl.col("contracts").sum())
+        )
     return out[0], out[1]
 
 
@@ -614,7 +627,9 @@ def _ladder(contracts: pl.DataFrame, layout: Sequence[G21Line], domestic: str, *
     for view in (domestic, "FX", "ALL"):
         cache: dict[str, tuple[list[float], int]] = {}
 
-        def value(code: str, view: str = view, cache: dict[str, tuple[list[float], int]] = cache) -> tuple[list[float], int]:
+        def value(
+            code: str, view: str = view, cache: dict[str, tuple[list[float], int]] = cache
+        ) -> tuple[list[float], int]:
             if code not in cache:
                 ln = by_code[code]
                 if ln.children:

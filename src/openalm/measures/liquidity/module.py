@@ -11,6 +11,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -38,6 +39,7 @@ __all__ = [
     "liquidity_groups",
     "prepare_liquidity",
     "run_liquidity",
+    "write_returns",
 ]
 
 
@@ -205,6 +207,16 @@ def _measures(out: LiquidityResult, frame: pl.DataFrame, daily: pl.DataFrame, co
         total_assets_rc=float(total_assets or 0.0),
     )
 
+    if config.rule_set == "china":
+        from openalm.measures.liquidity.g21 import g21_lines
+
+        t0 = time.perf_counter()
+        g21_ladder, g21_contracts, g21_assumptions = g21_lines(frame, rules, hqla_level=hqla["hqla_level"], as_of=as_of)
+        out.assumptions.extend(g21_assumptions)
+        out.tables["g21_lines"] = g21_ladder
+        contract_parts.append(g21_contracts)
+        out.timings["g21"] = time.perf_counter() - t0
+
     cols = frame.select("row")
     for part in contract_parts:
         cols = cols.join(_one_row_per_contract(part), on="row", how="left", maintain_order="left")
@@ -289,3 +301,33 @@ def run_liquidity(
     if out.assumptions:
         out.tables["liquidity_assumptions"] = assumptions_frame(out.assumptions)
     return out
+
+
+def write_returns(
+    out_dir: Path, tables: Mapping[str, pl.DataFrame | pa.Table], *, as_of: dt.date, lang: str
+) -> dict[str, str]:
+    """The liquidity regulatory returns (G21, G22, G23, G24, G25) as Excel workbooks and CSVs in
+    ``out_dir`` from a run's result tables; returns ``{form or form:sheet: file name}``."""
+    from openalm.reports.liquidity_returns import write_liquidity_returns
+
+    def frame(name: str) -> pl.DataFrame | None:
+        t = tables.get(name)
+        if t is None:
+            return None
+        f = t if isinstance(t, pl.DataFrame) else pl.from_arrow(t)
+        assert isinstance(f, pl.DataFrame)
+        return f
+
+    ratios = frame("ratios")
+    inputs = {
+        "g21_ladder": frame("g21_lines"),
+        "ratios": ratios,
+        "g22_lines": frame("liquidity_ratio_g22"),
+        "g22_ratios": ratios,
+        "lcr_lines": frame("lcr"),
+        "nsfr_lines": frame("nsfr"),
+        "top_depositors": frame("g23_top_depositors"),
+        "top_fi_funding": frame("g24_top_fi_funding"),
+    }
+    written = write_liquidity_returns(out_dir, {k: v for k, v in inputs.items() if v is not None}, lang, as_of=as_of)
+    return {k: Path(v).name for k, v in written.items()}
