@@ -34,12 +34,13 @@ resetting every 1 January), consumer loans 0.8 % (annuity, fixed), credit cards 
 policy bank, local government, financial, NCD, corporate; coupons 1Y / 6M ``act_act_icma``;
 some ``CNY_SHIBOR_3M`` floaters; NCDs are discount paper), interbank placements 4 %, reverse
 repos 2 %, central-bank reserves (required: 5.5 % of CNY deposits at 1.62 %, FX required 4 % of FX
-deposits without interest; excess: 1.5 % of T at 0.35 %), cash 0.4 %. Liabilities: retail demand
-2.6 % (plus a few pooled dormant-account rows with ``pool_count``), corporate demand 30 %, retail
-term 4.8 %, corporate term 23 %, notice 2 %, acceptance margin deposits, interbank deposits 7 %,
-interbank borrowing 2 %, repos (sized by the bonds they pledge), NCDs / financial bonds / tier-2
-bonds issued 12 %, MLF 2.5 %. Equity is the residual. CNY deposit rates stay within 0.05-1.9 %;
-USD / HKD / EUR term deposits pay 0.8-2.6 %.
+deposits without interest; excess: 2 % of T at 0.35 %), cash 0.4 %. Liabilities (a city
+commercial bank's funding: about two fifths of deposits from households): retail demand 6 % (plus
+a few pooled dormant-account rows with ``pool_count``), corporate demand 22 %, retail term 19.5 %
+(3 months to 5 years, mostly 1-3 years), corporate term 16.5 % (3 months to 5 years), notice 2 %,
+acceptance margin deposits, interbank deposits 4.5 %, interbank borrowing 2 %, repos (sized by the
+bonds they pledge), NCDs / financial bonds / tier-2 bonds issued 8 %, MLF 2.5 %. Equity is the
+residual. CNY deposit rates stay within 0.05-1.9 %; USD / HKD / EUR term deposits pay 0.8-2.6 %.
 
 Row counts are dominated by retail (demand and term deposits, cards, consumer loans, mortgages);
 balances by corporate loans, securities and corporate deposits. About 5-8 % of assets are in USD,
@@ -872,18 +873,18 @@ _BALANCE_MIX: Final[Mapping[str, float]] = {
     "bond": 0.27,
     "ib_asset": 0.04,
     "rev_repo": 0.02,
-    "excess_reserve": 0.015,
+    "excess_reserve": 0.02,
     "cash": 0.004,
-    "ret_demand": 0.026,
+    "ret_demand": 0.06,
     "ret_pool": 0.001,
-    "corp_demand": 0.30,
-    "ret_term": 0.048,
-    "corp_term": 0.23,
+    "corp_demand": 0.22,
+    "ret_term": 0.195,
+    "corp_term": 0.165,
     "notice": 0.02,
-    "ib_liab": 0.07,
+    "ib_liab": 0.045,
     "ib_borrow": 0.02,
     "repo": 0.03,
-    "issued": 0.12,
+    "issued": 0.08,
     "mlf": 0.025,
 }
 _REQUIRED_RESERVE_RATIO: Final = 0.055  # of CNY customer deposits (weighted average RRR, 2026)
@@ -1900,13 +1901,13 @@ def _term_deposits(ctx: _Context, *, retail: bool) -> _Block:
     n, a, rng = ctx.counts[seg], ctx.a, ctx.rng(14 if retail else 15)
     b = _Block("TDRET" if retail else "TDCORP", n)
     if retail:
-        term = rng.choice([3, 6, 12, 24, 36, 60], n, p=[0.15, 0.15, 0.30, 0.10, 0.25, 0.05])
+        term = rng.choice([3, 6, 12, 24, 36, 60], n, p=[0.08, 0.12, 0.30, 0.15, 0.25, 0.10])
         ccy = rng.choice(4, n, p=[0.97, 0.02, 0.005, 0.005])
         balance = _amounts(rng, n, 600e3, 1.2, ctx.bal(seg), ccy)
         cp: tuple[_Codes, IntArray] = (("R",), np.zeros(n, dtype=np.int64)), rng.integers(1, ctx.retail_pool + 1, n)
         large = (balance * _fx_of(ccy) >= 200e3) & (rng.random(n) < 0.35) & (ccy == 0)
     else:
-        term = rng.choice([3, 6, 12, 24, 36], n, p=[0.20, 0.20, 0.30, 0.15, 0.15])
+        term = rng.choice([3, 6, 12, 24, 36, 60], n, p=[0.10, 0.15, 0.30, 0.20, 0.20, 0.05])
         ccy = rng.choice(4, n, p=[0.90, 0.07, 0.015, 0.015])
         balance = _amounts(rng, n, 26e6, 1.3, ctx.bal(seg), ccy)
         cp = _wholesale_cp(ctx, rng, n, [0.75, 0.15, 0.10, 0.0])

@@ -30,7 +30,7 @@ from openalm.measures.liquidity.frame import band_ends
 from openalm.measures.liquidity.gap import BEHAVIOURAL_NOTE, liquidity_gap_table
 
 #: Per-contract drill-down tables (a row per contract and line it feeds): written as Parquet only.
-DRILL_DOWN_TABLES = ("lcr_detail", "nsfr_detail", "liquidity_ratio_g22_detail")
+DRILL_DOWN_TABLES = ("lcr_detail", "nsfr_detail", "hqla_adequacy_detail", "liquidity_ratio_g22_detail")
 
 __all__ = [
     "DRILL_DOWN_TABLES",
@@ -154,6 +154,18 @@ def _measures(out: LiquidityResult, frame: pl.DataFrame, daily: pl.DataFrame, co
     out.tables.update(suite.tables)
     out.assumptions.extend(suite.assumptions)
     out.timings["stress"] = time.perf_counter() - t0
+
+    if config.rule_set == "china":
+        from openalm.measures.liquidity.hqla_adequacy import compute_hqla_adequacy
+
+        t0 = time.perf_counter()
+        g26 = compute_hqla_adequacy(frame, rules, hqla=hqla, reporting_currency=rc)
+        out.assumptions.extend(g26.assumptions)
+        out.tables["hqla_adequacy"] = g26.lines
+        out.tables["hqla_adequacy_detail"] = g26.detail.join(frame.select("row", "position_id"), on="row", how="left")
+        contract_parts.append(g26.contracts)
+        values["hqla_adequacy"] = g26.ratio.get("ALL")
+        out.timings["hqla_adequacy"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
     if config.rule_set == "china":
