@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -106,13 +108,24 @@ def _lines(table: pl.DataFrame, rule_set: str) -> pl.DataFrame:
     return table.select(*lead, *[c for c in table.columns if c not in lead])
 
 
-def _measures(out: LiquidityResult, frame: pl.DataFrame, daily: pl.DataFrame, config: Any, as_of: dt.date) -> None:
-    """LCR, NSFR, the Chinese ratios, concentration, limits and stress tests on the frame."""
-    import time
+def _timed(name: str, fn: Callable[[], Any]) -> tuple[str, Any, float]:
+    t0 = time.perf_counter()
+    value = fn()
+    return name, value, time.perf_counter() - t0
 
+
+def _measures(out: LiquidityResult, frame: pl.DataFrame, daily: pl.DataFrame, config: Any, as_of: dt.date) -> None:
+    """LCR, NSFR, the Chinese ratios, concentration, limits and stress tests on the frame.
+
+    The measures are independent functions of the frame: they run on a small thread pool (polars
+    releases the GIL) and their results are assembled in a fixed order, so the tables, the
+    per-contract columns and the order of the recorded assumptions do not depend on timing.
+    """
     from openalm.measures.liquidity.cn_ratios import compute_cn_ratios
     from openalm.measures.liquidity.concentration import compute_concentration
+    from openalm.measures.liquidity.g21 import g21_lines
     from openalm.measures.liquidity.hqla import classify_hqla
+    from openalm.measures.liquidity.hqla_adequacy import compute_hqla_adequacy
     from openalm.measures.liquidity.indicators import compute_indicators
     from openalm.measures.liquidity.lcr import compute_lcr
     from openalm.measures.liquidity.limits import evaluate
@@ -122,6 +135,7 @@ def _measures(out: LiquidityResult, frame: pl.DataFrame, daily: pl.DataFrame, co
 
     settings = config.liquidity
     rc = config.reporting_currency
+    china = config.rule_set == "china"
     rules = load_rule_set(config.rule_set, settings.rule_overrides)
     out.warnings.extend(rules.overrides_applied())
     contract_parts: list[pl.DataFrame] = []
@@ -130,46 +144,62 @@ def _measures(out: LiquidityResult, frame: pl.DataFrame, daily: pl.DataFrame, co
     t0 = time.perf_counter()
     hqla, hqla_assumptions = classify_hqla(frame, rules)
     out.assumptions.extend(hqla_assumptions)
-    lcr = compute_lcr(frame, rules, reporting_currency=rc, hqla=hqla, settings=settings.lcr)
+    out.timings["hqla"] = time.perf_counter() - t0
+    level = hqla["hqla_level"]
+    jobs: list[tuple[str, Callable[[], Any]]] = [
+        ("lcr", lambda: compute_lcr(frame, rules, reporting_currency=rc, hqla=hqla, settings=settings.lcr)),
+        (
+            "nsfr",
+            lambda: compute_nsfr(
+                frame, rules, reporting_currency=rc, hqla_level=level, settings=settings.nsfr, as_of=as_of
+            ),
+        ),
+        ("stress", lambda: run_stress_suite(frame, daily, settings.stress, hqla_level=level, reporting_currency=rc)),
+        ("indicators", lambda: compute_indicators(frame, rules, settings=settings.cn_ratios)),
+        ("concentration", lambda: compute_concentration(frame, settings=settings.concentration)),
+    ]
+    if china:
+        jobs += [
+            ("hqla_adequacy", lambda: compute_hqla_adequacy(frame, rules, hqla=hqla, reporting_currency=rc)),
+            ("cn_ratios", lambda: compute_cn_ratios(frame, rules, settings=settings.cn_ratios)),
+            ("g21", lambda: g21_lines(frame, rules, hqla_level=level, as_of=as_of)),
+        ]
+    with ThreadPoolExecutor(max_workers=min(len(jobs), 3)) as pool:
+        futures = [pool.submit(_timed, name, fn) for name, fn in jobs]
+        results: dict[str, Any] = {}
+        for fut in futures:
+            name, value, seconds = fut.result()
+            results[name] = value
+            out.timings[name] = seconds
+    ids = frame.select("row", "position_id")
+
+    lcr = results["lcr"]
     out.assumptions.extend(lcr.assumptions)
     out.tables["lcr"] = _lines(lcr.lines, config.rule_set)
-    out.tables["lcr_detail"] = lcr.detail.join(frame.select("row", "position_id"), on="row", how="left")
+    out.tables["lcr_detail"] = lcr.detail.join(ids, on="row", how="left")
     contract_parts.append(lcr.contracts)
     values["lcr"] = lcr.ratio.get("ALL")
-    out.timings["lcr"] = time.perf_counter() - t0
 
-    t0 = time.perf_counter()
-    nsfr = compute_nsfr(
-        frame, rules, reporting_currency=rc, hqla_level=hqla["hqla_level"], settings=settings.nsfr, as_of=as_of
-    )
+    nsfr = results["nsfr"]
     out.assumptions.extend(nsfr.assumptions)
     out.tables["nsfr"] = _lines(nsfr.lines, config.rule_set)
-    out.tables["nsfr_detail"] = nsfr.detail.join(frame.select("row", "position_id"), on="row", how="left")
+    out.tables["nsfr_detail"] = nsfr.detail.join(ids, on="row", how="left")
     contract_parts.append(nsfr.contracts)
     values["nsfr"] = nsfr.ratio.get("ALL")
-    out.timings["nsfr"] = time.perf_counter() - t0
 
-    t0 = time.perf_counter()
-    suite = run_stress_suite(frame, daily, settings.stress, hqla_level=hqla["hqla_level"], reporting_currency=rc)
+    suite = results["stress"]
     out.tables.update(suite.tables)
     out.assumptions.extend(suite.assumptions)
-    out.timings["stress"] = time.perf_counter() - t0
 
-    if config.rule_set == "china":
-        from openalm.measures.liquidity.hqla_adequacy import compute_hqla_adequacy
-
-        t0 = time.perf_counter()
-        g26 = compute_hqla_adequacy(frame, rules, hqla=hqla, reporting_currency=rc)
+    if china:
+        g26 = results["hqla_adequacy"]
         out.assumptions.extend(g26.assumptions)
         out.tables["hqla_adequacy"] = g26.lines
-        out.tables["hqla_adequacy_detail"] = g26.detail.join(frame.select("row", "position_id"), on="row", how="left")
+        out.tables["hqla_adequacy_detail"] = g26.detail.join(ids, on="row", how="left")
         contract_parts.append(g26.contracts)
         values["hqla_adequacy"] = g26.ratio.get("ALL")
-        out.timings["hqla_adequacy"] = time.perf_counter() - t0
 
-    t0 = time.perf_counter()
-    if config.rule_set == "china":
-        cn = compute_cn_ratios(frame, rules, settings=settings.cn_ratios)
+        cn = results["cn_ratios"]
         out.assumptions.extend(cn.assumptions)
         out.tables["liquidity_ratio_g22"] = cn.g22_lines
         out.tables["liquidity_matching_ratio"] = cn.lmr_lines
@@ -186,20 +216,19 @@ def _measures(out: LiquidityResult, frame: pl.DataFrame, daily: pl.DataFrame, co
     else:
         out.warnings.append(
             "rule set basel: the Chinese liquidity ratios (G22 liquidity ratio, LMR, core liability ratio, "
-            "gap ratio, LDR) are not computed"
+            "gap ratio, LDR, HQLA adequacy) and the G21 return are not computed"
         )
-    ind = compute_indicators(frame, rules, settings=settings.cn_ratios)
+    ind = results["indicators"]
     out.assumptions.extend(ind.assumptions)
     out.tables["liquidity_indicators"] = ind.table
     values.update(ind.values)
-    conc = compute_concentration(frame, settings=settings.concentration)
+    conc = results["concentration"]
     out.assumptions.extend(conc.assumptions)
     out.tables["g23_top_depositors"] = conc.g23
     out.tables["g23_detail"] = conc.g23_detail
     out.tables["g24_top_fi_funding"] = conc.g24
     out.tables["g24_detail"] = conc.g24_detail
     values.update(conc.values)
-    out.timings["ratios"] = time.perf_counter() - t0
 
     limits_table = rules["limits"]
     known = {c for c in limits_table.rows if not c.startswith("param.")}
@@ -219,15 +248,11 @@ def _measures(out: LiquidityResult, frame: pl.DataFrame, daily: pl.DataFrame, co
         total_assets_rc=float(total_assets or 0.0),
     )
 
-    if config.rule_set == "china":
-        from openalm.measures.liquidity.g21 import g21_lines
-
-        t0 = time.perf_counter()
-        g21_ladder, g21_contracts, g21_assumptions = g21_lines(frame, rules, hqla_level=hqla["hqla_level"], as_of=as_of)
+    if china:
+        g21_ladder, g21_contracts, g21_assumptions = results["g21"]
         out.assumptions.extend(g21_assumptions)
         out.tables["g21_lines"] = g21_ladder
         contract_parts.append(g21_contracts)
-        out.timings["g21"] = time.perf_counter() - t0
 
     cols = frame.select("row")
     for part in contract_parts:
@@ -288,8 +313,6 @@ def run_liquidity(
     daily: npt.NDArray[np.float64] | None,
 ) -> LiquidityResult:
     """Every liquidity measure of a run."""
-    import time
-
     settings = config.liquidity
     out = LiquidityResult()
     t0 = time.perf_counter()
