@@ -208,9 +208,8 @@ def _measures(out: LiquidityResult, frame: pl.DataFrame, daily: pl.DataFrame, co
         out.tables["cn_ratios"] = cn.ratios
         out.tables["liquidity_ratio_g22_detail"] = cn.g22_contracts
         contract_parts.append(cn.g22_contracts)
-        lmr = cn.lmr_contracts
         contract_parts.append(
-            lmr.rename({c: f"lmr_{c}" for c in lmr.columns if c not in ("row", "position_id", "currency", "lmr_item")})
+            cn.lmr_contracts.select("row", "lmr_item", pl.col("weighted_amount").alias("lmr_weighted_amount"))
         )
         values.update(cn.values)
     else:
@@ -252,7 +251,7 @@ def _measures(out: LiquidityResult, frame: pl.DataFrame, daily: pl.DataFrame, co
         g21_ladder, g21_contracts, g21_assumptions = results["g21"]
         out.assumptions.extend(g21_assumptions)
         out.tables["g21_lines"] = g21_ladder
-        contract_parts.append(g21_contracts)
+        contract_parts.append(g21_contracts.select("row", "g21_line", "g21_hqla_line"))
 
     cols = frame.select("row")
     for part in contract_parts:
