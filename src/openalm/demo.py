@@ -16,7 +16,7 @@ from rich.table import Table
 
 from openalm.config import load_config
 from openalm.engine.codes import OFF_BALANCE_NO_FLOW
-from openalm.i18n import label
+from openalm.i18n import default_language, label
 from openalm.reports.writers import atomic_write
 from openalm.runner import execute_run
 
@@ -85,6 +85,20 @@ def summary_rows(tables: dict[str, pa.Table], manifest: dict[str, Any]) -> list[
         ok = np.isfinite(w) & np.isfinite(d)
         val = float(np.sum(w[ok] * d[ok]) / np.sum(w[ok])) if ok.any() and np.sum(w[ok]) > 0 else float("nan")
         out.append((label(key), f"{val:.2f}"))
+    ratios = tables.get("ratios")
+    if ratios is not None:
+        status = dict(zip(ratios.column("indicator").to_pylist(), ratios.column("status").to_pylist(), strict=True))
+        value = dict(zip(ratios.column("indicator").to_pylist(), ratios.column("value").to_pylist(), strict=True))
+        for key in ("lcr", "nsfr", "hqla_adequacy", "liquidity_ratio", "lmr"):
+            v = value.get(key)
+            if v is not None:
+                out.append((f"{label('summary.' + key)} [{label('status.' + str(status.get(key)))}]", f"{v:.2%}"))
+    survival = tables.get("liquidity_survival")
+    if survival is not None:
+        names = survival.column(f"label_{default_language()}").to_pylist()
+        for name, days in zip(names, survival.column("survival_days").to_pylist(), strict=True):
+            text = label("summary.survives") if days is None else f"{days}"
+            out.append((f"{label('summary.survival_days')} {name}", text))
     return out
 
 

@@ -24,6 +24,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import shutil
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -330,6 +331,16 @@ def _run_liquidity_stage(
     for name, table in result.tables.items():
         table.write_parquet(stage / f"{name}.parquet", compression="zstd")
         outputs[name] = {"rows": table.height, "files": [f"{name}.parquet"]}
+    if config.liquidity.returns:
+        from openalm.i18n import default_language
+        from openalm.measures.liquidity.module import write_returns
+
+        try:
+            outputs["returns"] = write_returns(
+                stage / "returns", result.tables, as_of=snap.as_of, lang=default_language()
+            )
+        except OpenALMError as err:  # a return that cannot be laid out must not lose the run
+            warnings.append(f"liquidity returns not written: {err}")
     if result.contract_columns is not None:
         cols = result.contract_columns.drop("row").with_columns(positions["position_id"])
         cols.write_parquet(stage / "contract_liquidity.parquet", compression="zstd")
@@ -756,6 +767,12 @@ def export_run(ws: Workspace, run_id: str, out_dir: Path) -> dict[str, Any]:
     manifest = dict(row["manifest"])
     manifest["outputs"] = outputs
     manifest["exported_from"] = {"workspace": str(ws.root), "run_id": row["run_id"]}
+    returns = ws.root / row["path"] / "returns"
+    if returns.is_dir():
+        target = Path(out_dir) / "returns"
+        target.mkdir(parents=True, exist_ok=True)
+        for f in sorted(returns.iterdir()):
+            shutil.copy2(f, target / f.name)
     write_json(manifest, Path(out_dir) / "manifest.json")
     ws.catalog.audit("export", f"run {row['run_id']}", {"out_dir": str(Path(out_dir).resolve()), "asked": row_id})
     return manifest

@@ -258,6 +258,8 @@ def test_workspace_run_agrees_with_the_stateless_run(
     ga = pq.read_table(tmp_path / "export" / "liquidity_gap.parquet").sort_by([(k, "ascending") for k in gap_keys])
     gb = pq.read_table(tmp_path / "plain" / "liquidity_gap.parquet").sort_by([(k, "ascending") for k in gap_keys])
     assert ga.select(gap_keys).equals(gb.select(gap_keys)) and ga.num_rows > 100
+    for form in ("G21", "G22", "G25"):  # the returns travel with the run
+        assert (tmp_path / "export" / "returns" / f"{form}.xlsx").is_file(), form
     for column in ("inflow", "outflow", "cumulative_gap"):
         np.testing.assert_allclose(ga.column(column).to_numpy(), gb.column(column).to_numpy(), rtol=1e-12, atol=1e-4)
     manifest = json.loads((tmp_path / "export" / "manifest.json").read_text())
