@@ -40,10 +40,6 @@ __all__ = ["HqlaAdequacyResult", "compute_hqla_adequacy"]
 
 MEASURE = "hqla_adequacy"
 #: rows carrying the whole balance (customer and interbank deposits, G26 2.1 and 2.2.1)
-_WHOLE_BALANCE = (
-    "out_savings", "out_small_business", "out_corporate", "out_institutional", "out_interbank_settlement",
-    "out_interbank_financing",
-)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -61,6 +57,29 @@ class HqlaAdequacyResult:
 
 def _s(text: str | None) -> pl.Expr:
     return pl.lit(text, dtype=pl.String)
+
+
+_CATEGORIES = (
+    "l1_cash", "l1_excess_reserves", "l1_sovereign", "l2_local_government", "l2_credit_bonds", "out_savings",
+    "out_small_business", "out_institutional", "out_corporate", "out_interbank_settlement",
+    "out_interbank_financing", "out_interbank_borrowing", "out_central_bank", "out_repo_outright",
+    "out_repo_pledged", "out_issued_ncd", "out_issued_bonds", "out_commitments_revocable", "out_commitments_other",
+    "out_guarantees", "out_derivatives_net", "in_bills", "in_loans_retail", "in_loans_corporate",
+    "in_placements_settlement", "in_placements_financing", "in_interbank_lending", "in_reverse_repo_outright",
+    "in_reverse_repo_pledged", "in_held_ncd", "in_bonds", "in_derivatives_net",
+)  # fmt: skip
+_CAT = pl.Enum(_CATEGORIES)
+#: how the amount of a category is measured: stock (unencumbered market value), whole balance,
+#: undrawn amount (off-balance), principal due in 30 days (other outflows), flows due in 30 days
+_KIND = {c: ("stock" if c.startswith("l") else "whole" if c in (
+    "out_savings", "out_small_business", "out_corporate", "out_institutional", "out_interbank_settlement",
+    "out_interbank_financing",
+) else "undrawn" if c in ("out_commitments_revocable", "out_commitments_other", "out_guarantees")
+    else "p30" if c.startswith("out_") else "f30") for c in _CATEGORIES}  # fmt: skip
+
+
+def _c(text: str) -> pl.Expr:
+    return pl.lit(text, dtype=_CAT)
 
 
 def _classify(frame: pl.DataFrame, hqla: pl.DataFrame) -> pl.DataFrame:
@@ -82,87 +101,86 @@ def _classify(frame: pl.DataFrame, hqla: pl.DataFrame) -> pl.DataFrame:
     category = (
         # stock
         pl.when(asset & (level == "level_1") & (it == "cash"))
-        .then(_s("l1_cash"))
+        .then(_c("l1_cash"))
         .when(asset & (level == "level_1") & (it == "central_bank_reserve"))
-        .then(_s("l1_excess_reserves"))
+        .then(_c("l1_excess_reserves"))
         .when(asset & (level == "level_1"))
-        .then(_s("l1_sovereign"))
+        .then(_c("l1_sovereign"))
         .when(asset & (level == "level_2a") & (sub == "local_government_bond"))
-        .then(_s("l2_local_government"))
+        .then(_c("l2_local_government"))
         .when(asset & (level == "level_2a"))
-        .then(_s("l2_credit_bonds"))
+        .then(_c("l2_credit_bonds"))
         # outflows
         .when(deposits & (cls == "retail"))
-        .then(_s("out_savings"))
+        .then(_c("out_savings"))
         .when(deposits & (cls == "small_business"))
-        .then(_s("out_small_business"))
+        .then(_c("out_small_business"))
         .when(deposits & cls.is_in(["sovereign", "central_bank"]))
-        .then(_s("out_institutional"))
+        .then(_c("out_institutional"))
         .when(deposits)
-        .then(_s("out_corporate"))
+        .then(_c("out_corporate"))
         .when(liab & (it == "interbank_deposit") & settlement)
-        .then(_s("out_interbank_settlement"))
+        .then(_c("out_interbank_settlement"))
         .when(liab & (it == "interbank_deposit"))
-        .then(_s("out_interbank_financing"))
+        .then(_c("out_interbank_financing"))
         .when(liab & (it == "interbank_lending"))
-        .then(_s("out_interbank_borrowing"))
+        .then(_c("out_interbank_borrowing"))
         .when(liab & cb)
-        .then(_s("out_central_bank"))
+        .then(_c("out_central_bank"))
         .when(liab & (it == "repo") & (pl.col("repo_type").cast(pl.String) == "outright"))
-        .then(_s("out_repo_outright"))
+        .then(_c("out_repo_outright"))
         .when(liab & (it == "repo"))
-        .then(_s("out_repo_pledged"))
+        .then(_c("out_repo_pledged"))
         .when(liab & (it == "debt_security") & (sub == "ncd"))
-        .then(_s("out_issued_ncd"))
+        .then(_c("out_issued_ncd"))
         .when(liab & (it == "debt_security"))
-        .then(_s("out_issued_bonds"))
+        .then(_c("out_issued_bonds"))
         .when((side == "asset") & ~on & (it == "loan_commitment"))
         .then(
             pl.when(pl.col("unconditionally_cancellable").fill_null(False))
-            .then(_s("out_commitments_revocable"))
-            .otherwise(_s("out_commitments_other"))
+            .then(_c("out_commitments_revocable"))
+            .otherwise(_c("out_commitments_other"))
         )
         .when((side == "asset") & ~on & (it == "acceptance"))
-        .then(_s("out_commitments_other"))
+        .then(_c("out_commitments_other"))
         .when((side == "asset") & ~on & it.is_in(["guarantee", "letter_of_credit"]))
-        .then(_s("out_guarantees"))
+        .then(_c("out_guarantees"))
         # inflows
         .when(asset & ~performing)
-        .then(_s(None))
+        .then(pl.lit(None, dtype=_CAT))
         .when(asset & (it == "bill_discount"))
-        .then(_s("in_bills"))
+        .then(_c("in_bills"))
         .when(asset & it.is_in(["loan", "revolving_credit"]) & cls.is_in(["retail", "small_business"]))
-        .then(_s("in_loans_retail"))
+        .then(_c("in_loans_retail"))
         .when(asset & it.is_in(["loan", "revolving_credit"]))
-        .then(_s("in_loans_corporate"))
+        .then(_c("in_loans_corporate"))
         .when(asset & (it == "interbank_deposit") & settlement)
-        .then(_s("in_placements_settlement"))
+        .then(_c("in_placements_settlement"))
         .when(asset & (it == "interbank_deposit"))
-        .then(_s("in_placements_financing"))
+        .then(_c("in_placements_financing"))
         .when(asset & (it == "interbank_lending"))
-        .then(_s("in_interbank_lending"))
+        .then(_c("in_interbank_lending"))
         .when(asset & (it == "reverse_repo") & (pl.col("repo_type").cast(pl.String) == "outright"))
-        .then(_s("in_reverse_repo_outright"))
+        .then(_c("in_reverse_repo_outright"))
         .when(asset & (it == "reverse_repo"))
-        .then(_s("in_reverse_repo_pledged"))
+        .then(_c("in_reverse_repo_pledged"))
         .when(asset & (it == "debt_security") & (sub == "ncd"))
-        .then(_s("in_held_ncd"))
+        .then(_c("in_held_ncd"))
         .when(asset & (it == "debt_security"))
-        .then(_s("in_bonds"))
-        .otherwise(_s(None))
+        .then(_c("in_bonds"))
+        .otherwise(pl.lit(None, dtype=_CAT))
     )
-    whole = pl.col("_cat").is_in(_WHOLE_BALANCE)
-    off_balance = pl.col("_cat").is_in(["out_commitments_revocable", "out_commitments_other", "out_guarantees"])
+    kind = pl.col("_cat").cast(pl.String).replace_strict(_KIND, default=None, return_dtype=pl.String)
     amount = (
-        pl.when(pl.col("_cat").str.starts_with("l"))
+        pl.when(pl.col("_kind") == "stock")
         .then(pl.col("hqla_market_value").fill_null(0.0))
-        .when(whole)
+        .when(pl.col("_kind") == "whole")
         .then(bal)
-        .when(off_balance)
+        .when(pl.col("_kind") == "undrawn")
         .then(pl.coalesce(pl.col("undrawn_amount"), pl.col("balance")).fill_null(0.0))
-        .when(pl.col("_cat").str.starts_with("out_"))
+        .when(pl.col("_kind") == "p30")
         .then(p30)
-        .when(pl.col("_cat").str.starts_with("in_"))
+        .when(pl.col("_kind") == "f30")
         .then(f30)
         .otherwise(0.0)
     )
@@ -175,6 +193,7 @@ def _classify(frame: pl.DataFrame, hqla: pl.DataFrame) -> pl.DataFrame:
     )  # fmt: skip
     work = pl.concat([work, extra], how="horizontal")
     work = work.with_columns(category.alias("_cat"))
+    work = work.with_columns(kind.alias("_kind"))
     return work.with_columns(amount.alias("_amount"))
 
 
@@ -236,7 +255,7 @@ def compute_hqla_adequacy(
     )
     pieces = work.filter(
         pl.col("_cat").is_not_null() & (pl.col("_amount") != 0.0) & (pl.col("instrument_type") != "derivative_leg")
-    ).select("row", pl.col("_cat").alias("category"), pl.col("_amount").alias("amount"))
+    ).select("row", pl.col("_cat").cast(pl.String).alias("category"), pl.col("_amount").alias("amount"))
     detail = pl.concat([pieces, _derivatives(work)])
     factors = table.to_frame().select(pl.col("code").alias("category"), "factor", "line", "label_zh", "label_en")
     detail = (
@@ -328,11 +347,13 @@ def compute_hqla_adequacy(
         "rule_set", "currency", "component", "category", "line", "label_zh", "label_en", "amount", "factor",
         "weighted_amount", "contracts",
     ).sort("currency", "component", "category")  # fmt: skip
-    main = detail.sort(["row", "weighted_amount"], descending=[False, True]).group_by("row", maintain_order=True)
-    contracts = main.agg(
-        pl.col("category").first().alias("g26_category"),
-        pl.col("factor").first().alias("g26_factor"),
-        pl.col("weighted_amount").sum().alias("g26_weighted_amount"),
+    # one line per contract: deposits, stock and flows are exclusive, derivatives sit on the deal's
+    # first leg (which has no other line)
+    contracts = detail.select(
+        "row",
+        pl.col("category").alias("g26_category"),
+        pl.col("factor").alias("g26_factor"),
+        pl.col("weighted_amount").alias("g26_weighted_amount"),
     )
     return HqlaAdequacyResult(
         lines=lines,
