@@ -206,6 +206,11 @@ def _write_xlsx(path: Path, sheets: Sequence[_Sheet]) -> None:
                     fmt = num_f[kind]
                     if _is_blank(value):
                         ws.write_blank(r, j, None, fmt)
+                    elif not math.isfinite(float(value)):
+                        # e.g. a ratio without a denominator (no net outflows): the cell says so
+                        ws.write_string(
+                            r, j, "∞" if float(value) > 0 else ("-∞" if float(value) < 0 else "n/a"), text_f
+                        )
                     else:
                         ws.write_number(r, j, float(value), fmt)
             ws.freeze_panes(first, 2 if "item" in cols else 1)

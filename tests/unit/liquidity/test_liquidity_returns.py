@@ -381,3 +381,14 @@ def test_write_liquidity_returns_writes_what_it_has(tmp_path, ladder):
     assert lcr_csv["weighted_amount"][-1] == pytest.approx(1.25)
     with pytest.raises(ConfigError, match="unknown inputs"):
         write_liquidity_returns(tmp_path, {"g99": ladder})
+
+
+def test_a_ratio_without_a_denominator_is_written_as_text_not_a_number(tmp_path):
+    """No net outflows: the LCR is infinite; the workbook cell says so instead of failing."""
+    lcr = _lcr_lines().with_columns(
+        pl.when(pl.col("component") == "ratio").then(float("inf")).otherwise(pl.col("weighted_amount"))
+        .alias("weighted_amount")
+    )  # fmt: skip
+    path = write_g25(tmp_path / "G25.xlsx", lcr, _nsfr_lines(), as_of=AS_OF)
+    data = list(openpyxl.load_workbook(path)["G25_I"].iter_rows(min_row=5, values_only=True))
+    assert data[-1][1] == "流动性覆盖率" and data[-1][4] == "∞"
