@@ -114,9 +114,15 @@ def liquidity_gap_table(
     is_in = ((pl.col("side") == "asset") & (pl.col("flow_kind") != "drawdown")) | (
         (pl.col("side") == "liability") & (pl.col("flow_kind") == "drawdown")
     )
-    flows = lad.group_by("bucket_set", "bucket", "currency").agg(
-        pl.col("amount").filter(is_in).sum().alias("inflow"),
-        pl.col("amount").filter(~is_in).sum().alias("outflow"),
+    # sorted input + maintain_order: polars sums each group in row order, so the figures are the
+    # same bit for bit in every run (an unsorted parallel group_by may add in another order)
+    flows = (
+        lad.sort("bucket_set", "bucket", "currency", "side", "instrument_type", "flow_kind")
+        .group_by("bucket_set", "bucket", "currency", maintain_order=True)
+        .agg(
+            pl.col("amount").filter(is_in).sum().alias("inflow"),
+            pl.col("amount").filter(~is_in).sum().alias("outflow"),
+        )
     )
     grid = _grid(buckets)
     currencies = sorted(set(flows["currency"].to_list()) | set((demand_balances or {}).keys()))
@@ -177,10 +183,13 @@ def liquidity_gap_table(
             "bucket_end_day",
             "order",
         ]
-        total = conv.group_by(keys).agg(pl.col("in_rc").sum().alias("inflow"), pl.col("out_rc").sum().alias("outflow"))
+        conv = conv.sort("order", "currency")
+        total = conv.group_by(keys, maintain_order=True).agg(
+            pl.col("in_rc").sum().alias("inflow"), pl.col("out_rc").sum().alias("outflow")
+        )
         fx_part = (
             conv.filter(pl.col("currency") != reporting_currency)
-            .group_by(keys)
+            .group_by(keys, maintain_order=True)
             .agg(pl.col("in_rc").sum().alias("inflow"), pl.col("out_rc").sum().alias("outflow"))
         )
         cols = [*keys, "inflow", "outflow"]

@@ -907,7 +907,7 @@ def contracts_from_detail(frame: pl.DataFrame, detail: pl.DataFrame, hqla: pl.Da
     detail rows of that component, ``lcr_factor`` = weighted / amount.
     """
     # most contracts feed exactly one line: take those directly, aggregate only the others
-    ds = detail.sort("row")
+    ds = detail.sort("row", "component", "category")  # ties break the same way in every run
     r = pl.col("row")
     dup = (r == r.shift(1)).fill_null(False) | (r == r.shift(-1)).fill_null(False)
     cols = ["row", "lcr_component", "lcr_category", "lcr_amount", "lcr_weighted_amount"]
@@ -920,7 +920,7 @@ def contracts_from_detail(frame: pl.DataFrame, detail: pl.DataFrame, hqla: pl.Da
     )
     per = (
         ds.filter(dup)
-        .group_by("row", "component")
+        .group_by("row", "component", maintain_order=True)
         .agg(
             pl.col("amount").sum().alias("lcr_amount"),
             pl.col("weighted_amount").sum().alias("lcr_weighted_amount"),
@@ -928,11 +928,15 @@ def contracts_from_detail(frame: pl.DataFrame, detail: pl.DataFrame, hqla: pl.Da
         )
     )
     best = pl.col("lcr_amount").arg_max()
-    multi = per.group_by("row").agg(
-        pl.col("component").get(best).alias("lcr_component"),
-        pl.col("lcr_category").get(best),
-        pl.col("lcr_amount").get(best),
-        pl.col("lcr_weighted_amount").get(best),
+    multi = (
+        per.sort("row", "component")
+        .group_by("row", maintain_order=True)
+        .agg(
+            pl.col("component").get(best).alias("lcr_component"),
+            pl.col("lcr_category").get(best),
+            pl.col("lcr_amount").get(best),
+            pl.col("lcr_weighted_amount").get(best),
+        )
     )
     main = pl.concat([single, multi.select(cols)])
     main = main.with_columns(

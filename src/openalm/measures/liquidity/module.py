@@ -269,7 +269,8 @@ def _one_row_per_contract(part: pl.DataFrame) -> pl.DataFrame:
     amounts = [c for c, t in part.schema.items() if c != "row" and t.is_numeric()]
     others = [c for c in part.columns if c != "row" and c not in amounts]
     key = amounts[0] if amounts else None
-    ordered = part.sort(["row", key], descending=[False, True]) if key else part.sort("row")
+    order = ["row", *([key] if key else []), *others]  # ties break the same way in every run
+    ordered = part.sort(order, descending=[False, *([True] if key else []), *[False] * len(others)])
     return ordered.group_by("row", maintain_order=True).agg(
         *[pl.col(c).first() for c in others], *[pl.col(c).sum() for c in amounts]
     )
@@ -293,7 +294,8 @@ def _demand_balances(frame: pl.DataFrame) -> dict[str, float]:
         & pl.col("maturity_days").is_null()
         & (pl.col("principal_d1") > 0)
     )
-    agg = nmd.group_by("currency").agg(pl.col("principal_d1").sum())
+    # rows in order, one group at a time: the same sum bit for bit in every run
+    agg = nmd.sort("currency", "row").group_by("currency", maintain_order=True).agg(pl.col("principal_d1").sum())
     return dict(zip(agg["currency"].to_list(), agg["principal_d1"].to_list(), strict=True))
 
 

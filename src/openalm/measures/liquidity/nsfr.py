@@ -1143,15 +1143,59 @@ def _lines(keyed: pl.DataFrame, tabs: _Tables, asf_f: pl.DataFrame, rsf_f: pl.Da
 
 
 def _contracts(f: pl.DataFrame, detail: pl.DataFrame) -> pl.DataFrame:
+    """One row per frame row: the contract's largest piece names its component and category;
+    amount and weighted amount sum the contract's pieces of that component.
+
+    Most contracts have one piece: they are taken as they are; only contracts with several
+    pieces are sorted and aggregated. Frame rows are ``0..n-1``, so the result is scattered into
+    place instead of joined.
+    """
+    d = detail.select("row", "component", "category", "amount", "weighted_amount")
+    multi_mask = d["row"].is_duplicated()
+    single = d.filter(~multi_mask)
+    multi = d.filter(multi_mask)
     main = (
-        detail.select("row", "component", "category", "amount")
-        .sort(["row", "amount"], descending=[False, True])
+        multi.sort(["row", "amount", "component", "category"], descending=[False, True, False, False])
         .unique("row", keep="first", maintain_order=True)
-        .select("row", pl.col("component").alias("nsfr_component"), pl.col("category").alias("nsfr_category"))
+        .select("row", "component", "category")
     )
-    sums = detail.group_by("row", "component").agg(
-        pl.col("amount").sum().alias("nsfr_amount"), pl.col("weighted_amount").sum().alias("nsfr_weighted_amount")
+    sums = multi.group_by("row", "component").agg(pl.col("amount").sum(), pl.col("weighted_amount").sum())
+    multi_main = main.join(sums, on=["row", "component"], how="left")
+    both = pl.concat([single, multi_main.select(single.columns)])
+    n = f.height
+    rows = f["row"].cast(pl.Int64)
+    if not (n == 0 or (rows[0] == 0 and rows[n - 1] == n - 1 and bool((rows.diff().drop_nulls() == 1).all()))):
+        # rows are not 0..n-1 (a filtered frame): place by join
+        joined = f.select(pl.col("row").cast(pl.UInt32)).join(
+            both.with_columns(pl.col("row").cast(pl.UInt32)), on="row", how="left", maintain_order="left"
+        )
+        return joined.select(
+            "row",
+            pl.col("component").cast(pl.String).alias("nsfr_component"),
+            pl.col("category").cast(pl.String).alias("nsfr_category"),
+            pl.col("amount").alias("nsfr_amount"),
+            pl.when(pl.col("amount") != 0).then(pl.col("weighted_amount") / pl.col("amount")).alias("nsfr_factor"),
+            pl.col("weighted_amount").alias("nsfr_weighted_amount"),
+        )
+    idx = both["row"].cast(pl.Int64)
+
+    def placed(name: str, values: pl.Series, dtype: pl.DataType) -> pl.Series:
+        return pl.Series(name, [None] * n, dtype).scatter(idx, values.cast(dtype))
+
+    res = pl.DataFrame(
+        [
+            f["row"].cast(pl.UInt32),
+            placed("nsfr_component", both["component"], pl.String()),
+            placed("nsfr_category", both["category"], pl.String()),
+            placed("nsfr_amount", both["amount"], pl.Float64()),
+            placed("nsfr_weighted_amount", both["weighted_amount"], pl.Float64()),
+        ]
+    ).with_columns(
+        pl.when(pl.col("nsfr_amount") != 0)
+        .then(pl.col("nsfr_weighted_amount") / pl.col("nsfr_amount"))
+        .alias("nsfr_factor")
     )
+    return res.select("row", "nsfr_component", "nsfr_category", "nsfr_amount", "nsfr_factor", "nsfr_weighted_amount")
     main = main.join(sums, left_on=["row", "nsfr_component"], right_on=["row", "component"], how="left").with_columns(
         pl.when(pl.col("nsfr_amount") != 0)
         .then(pl.col("nsfr_weighted_amount") / pl.col("nsfr_amount"))
