@@ -35,6 +35,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from openalm.errors import ConfigError
 from openalm.measures.liquidity.assumptions import Assumption, record_assumption
+from openalm.measures.liquidity.frame import ordered_group_by
 from openalm.measures.liquidity.rules import RuleSet, RuleTable, load_rule_table
 
 __all__ = [
@@ -189,7 +190,7 @@ def currency_column_sums(
     col, mult = _column_keys(domestic)
     work = frame.with_columns(col.alias("_cc"), mult.alias("_mult")).filter(pl.col("_mult").is_not_null())
     names = list(amounts)
-    ab = work.group_by([*by, "_cc"]).agg(
+    ab = ordered_group_by(work, [*by, "_cc"]).agg(
         [(e.fill_null(0.0) * pl.col("_mult")).sum().alias(n) for n, e in amounts.items()]
     )
     keys = frame.select(by).unique() if by else pl.DataFrame()
@@ -258,7 +259,7 @@ def _stable_share_expr(
     out: list[Assumption],
 ) -> pl.Expr:
     """Per-row stable share of the demand balances selected by ``mask`` (records its use)."""
-    totals = frame.filter(mask).group_by("currency").agg(_BAL.sum().alias("t"))
+    totals = ordered_group_by(frame.filter(mask), "currency").agg(_BAL.sum().alias("t"))
     shares: dict[str, float] = {}
     for cur, total in totals.iter_rows():
         cur_mask = mask & (pl.col("currency") == cur)

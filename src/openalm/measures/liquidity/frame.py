@@ -64,6 +64,7 @@ __all__ = [
     "band_ends",
     "cp_class_expr",
     "frame_from_records",
+    "ordered_group_by",
 ]
 
 #: Liquidity bands of the per-contract flows: (name, upper bound as a tenor). Bounds in months and
@@ -118,6 +119,20 @@ _CP_CLASS_OF_TYPE = {
     "spv": "other_financial",
     "other": "other",
 }
+
+
+def ordered_group_by(df: pl.DataFrame, *keys: str | list[str]) -> Any:
+    """``df.group_by(keys)`` whose sums are the same bit for bit in every run.
+
+    A parallel hash ``group_by`` adds a group's values in a thread-dependent order, so float sums
+    can differ in the last bit between two runs of the same inputs. Here the rows are first
+    sorted by the keys (stable: within a group they keep their order) and the groups are taken
+    one after another, so every group is summed in row order.
+    """
+    flat: list[str] = []
+    for k in keys:
+        flat.extend([k] if isinstance(k, str) else list(k))
+    return df.sort(flat, maintain_order=True, nulls_last=True).group_by(flat, maintain_order=True)
 
 
 def band_columns(kind: str = "principal") -> list[str]:

@@ -44,7 +44,7 @@ import polars as pl
 
 from openalm.errors import ConfigError, DataError
 from openalm.measures.liquidity.assumptions import Assumption, record_assumption
-from openalm.measures.liquidity.frame import BANDS, band_ends
+from openalm.measures.liquidity.frame import BANDS, band_ends, ordered_group_by
 from openalm.measures.liquidity.rules import RuleSet, RuleTable, load_rule_table
 
 __all__ = [
@@ -588,12 +588,9 @@ def _view_sums(contracts: pl.DataFrame, domestic: str) -> tuple[pl.DataFrame, pl
     out = []
     for line_col in ("g21_line", "g21_hqla_line"):
         agg = (
-            contracts.lazy()
-            .filter(pl.col(line_col).is_not_null())
-            .group_by("currency", "fx_rc", line_col)
+            ordered_group_by(contracts.filter(pl.col(line_col).is_not_null()), "currency", "fx_rc", line_col)
             .agg(aggs)
             .rename({line_col: "line"})
-            .collect()
         )
         dom = agg.filter(pl.col("currency") == domestic)
         frn = agg.filter((pl.col("currency") != domestic) & fx.is_not_null() & ~fx.is_nan()).with_columns(

@@ -34,6 +34,7 @@ import polars as pl
 
 from openalm.errors import ConfigError
 from openalm.measures.liquidity.assumptions import Assumption, record_assumption
+from openalm.measures.liquidity.frame import ordered_group_by
 from openalm.measures.liquidity.rules import RuleSet
 
 __all__ = ["HqlaAdequacyResult", "compute_hqla_adequacy"]
@@ -273,14 +274,13 @@ def compute_hqla_adequacy(
         .sort("row", "category")
     )
     fx_ok = pl.col("fx_rc").is_not_null() & pl.col("fx_rc").is_not_nan()
-    per = detail.group_by("currency", "component", "category").agg(
+    per = ordered_group_by(detail, "currency", "component", "category").agg(
         pl.col("amount").sum(),
         pl.col("weighted_amount").sum(),
         pl.col("row").n_unique().cast(pl.Int64).alias("contracts"),
     )
     all_ = (
-        detail.filter(fx_ok)
-        .group_by("component", "category")
+        ordered_group_by(detail.filter(fx_ok), "component", "category")
         .agg(
             (pl.col("amount") * pl.col("fx_rc")).sum().alias("amount"),
             (pl.col("weighted_amount") * pl.col("fx_rc")).sum().alias("weighted_amount"),

@@ -92,6 +92,7 @@ from pydantic import BaseModel, Field
 from openalm.errors import ConfigError, DataError
 from openalm.i18n import label
 from openalm.measures.liquidity.assumptions import Assumption, record_assumption
+from openalm.measures.liquidity.frame import ordered_group_by
 from openalm.measures.liquidity.hqla import CapResult, apply_hqla_caps, classify_hqla
 from openalm.measures.liquidity.rules import RuleSet, RuleTable
 
@@ -799,7 +800,7 @@ def summarise(
     del reporting_currency
     fx_ok = pl.col("fx_rc").is_not_nan() & pl.col("fx_rc").is_not_null()
     fx = pl.when(fx_ok).then(pl.col("fx_rc"))
-    per = detail.group_by("currency", "component", "category").agg(
+    per = ordered_group_by(detail, "currency", "component", "category").agg(
         pl.col("amount").sum(),
         pl.col("factor").first(),
         pl.col("weighted_amount").sum(),

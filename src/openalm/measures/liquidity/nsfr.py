@@ -51,7 +51,7 @@ from pydantic import BaseModel, Field
 
 from openalm.errors import ConfigError, DataError, SchemaError
 from openalm.measures.liquidity.assumptions import Assumption, record_assumption
-from openalm.measures.liquidity.frame import BANDS, FRAME_SCHEMA, band_ends
+from openalm.measures.liquidity.frame import BANDS, FRAME_SCHEMA, band_ends, ordered_group_by
 from openalm.measures.liquidity.rules import RuleSet, RuleTable, load_rule_table
 
 __all__ = ["MATURITIES", "NsfrResult", "NsfrSettings", "compute_nsfr"]
@@ -1045,11 +1045,11 @@ def _derivatives(f: pl.DataFrame, tabs: _Tables, assumptions: list[Assumption]) 
 
 def _lines(keyed: pl.DataFrame, tabs: _Tables, asf_f: pl.DataFrame, rsf_f: pl.DataFrame) -> pl.DataFrame:
     keys = ["currency", "component", "category", "maturity"]
-    per_ccy = keyed.group_by(keys).agg(
+    per_ccy = ordered_group_by(keyed, keys).agg(
         pl.col("amount").sum(), pl.col("weighted_amount").sum(), pl.col("_i").n_unique().alias("contracts")
     )
     ok = keyed.filter(pl.col("fx_rc").is_finite())
-    all_ccy = ok.group_by(keys[1:]).agg(
+    all_ccy = ordered_group_by(ok, keys[1:]).agg(
         (pl.col("amount") * pl.col("fx_rc")).sum().alias("amount"),
         (pl.col("weighted_amount") * pl.col("fx_rc")).sum().alias("weighted_amount"),
         pl.col("_i").n_unique().alias("contracts"),

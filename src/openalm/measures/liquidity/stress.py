@@ -77,7 +77,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from openalm.errors import ConfigError, DataError, SchemaError
 from openalm.measures.liquidity.assumptions import Assumption, record_assumption
-from openalm.measures.liquidity.frame import CP_CLASSES, HQLA_LEVELS
+from openalm.measures.liquidity.frame import CP_CLASSES, HQLA_LEVELS, ordered_group_by
 
 __all__ = [
     "DAILY_COLUMNS",
@@ -698,7 +698,7 @@ def _profiled_part(
         .replace_strict({i: r.code for i, r in enumerate(rules)}, default="unmatched", return_dtype=pl.String)
         .alias("code"),
     )
-    groups = cand.group_by("currency", "rule").agg(
+    groups = ordered_group_by(cand, "currency", "rule").agg(
         pl.col("rate").first(), pl.col("base").sum(), _rc(pl.col("base")).alias("base_rc")
     )
     terms = _expand(groups, [*rules], component, horizon, scalable=True)
@@ -811,9 +811,14 @@ def _prepare(
         "fx",
     )
     flows = (
-        pl.concat([principal, interest])
-        .filter(pl.col("base") > 0)
-        .group_by("currency", "day", "component", "rate", "scalable")
+        ordered_group_by(
+            pl.concat([principal, interest]).filter(pl.col("base") > 0),
+            "currency",
+            "day",
+            "component",
+            "rate",
+            "scalable",
+        )
         .agg(pl.col("base").sum(), pl.col("fx").first())
         .with_columns((pl.col("base") * pl.col("fx").fill_null(math.nan)).alias("base_rc"))
         .select(list(_TERM_SCHEMA))
@@ -918,7 +923,7 @@ def _prepare(
                 .filter(pl.col("base") > 0)
                 .collect()
             )
-            groups = cand.group_by("currency").agg(pl.col("base").sum(), _rc(pl.col("base")).alias("base_rc"))
+            groups = ordered_group_by(cand, "currency").agg(pl.col("base").sum(), _rc(pl.col("base")).alias("base_rc"))
             terms.append(
                 groups.select(
                     "currency",
@@ -1027,7 +1032,7 @@ def _cbc_part(
         )
     if not keys:
         return pl.DataFrame(schema=_TERM_SCHEMA), pl.DataFrame(schema=_CONTRIB_SCHEMA)
-    groups = cand.group_by("currency", "cls", "closure").agg(
+    groups = ordered_group_by(cand, "currency", "cls", "closure").agg(
         (pl.col("base") * pl.col("rate")).sum().alias("base"),
         _rc(pl.col("base") * pl.col("rate")).alias("base_rc"),
     )
@@ -1075,11 +1080,14 @@ def _factor(m: float) -> pl.Expr:
 def _ladder(prep: _Prepared, m: float) -> pl.DataFrame:
     t = prep.terms.with_columns(_factor(m).alias("f"))
     sums = [(pl.col("amount").filter(pl.col("component") == comp).sum()).alias(comp) for comp in _COMPONENTS]
-    per_ccy = t.with_columns((pl.col("base") * pl.col("f")).alias("amount")).group_by("currency", "day").agg(sums)
+    per_ccy = ordered_group_by(t.with_columns((pl.col("base") * pl.col("f")).alias("amount")), "currency", "day").agg(
+        sums
+    )
     all_rows = (
-        t.filter(pl.col("base_rc").is_not_nan())
-        .with_columns((pl.col("base_rc") * pl.col("f")).alias("amount"))
-        .group_by("day")
+        ordered_group_by(
+            t.filter(pl.col("base_rc").is_not_nan()).with_columns((pl.col("base_rc") * pl.col("f")).alias("amount")),
+            "day",
+        )
         .agg(sums)
         .with_columns(pl.lit("ALL").alias("currency"))
     )
