@@ -581,3 +581,46 @@ def test_lcr_settings_and_errors() -> None:
         frame_from_records([{"instrument_type": "cash", "side": "asset", "balance": 1.0}]), load_rule_set("china")
     )
     assert math.isinf(empty.ratio["CNY"])
+
+
+def test_lcr_contract_lines_ties_and_one_row_per_line() -> None:
+    recs = [
+        # insured 500 stable (5%) and uninsured 500 less stable (10%): equal amounts, the main line is the
+        # first code (retail_less_stable_uninsured); amount 1,000, factor (25 + 50) / 1,000
+        {
+            "instrument_type": "deposit_demand",
+            "side": "liability",
+            "balance": 1_000.0,
+            "counterparty_id": "R1",
+            "counterparty_type": "retail_individual",
+            "insured_amount": 500.0,
+            "is_transactional": True,
+        },
+        # principal 20 and interest 3 due within 30 days: one other_contractual row of 23
+        {
+            "instrument_type": "other_liability",
+            "side": "liability",
+            "balance": 50.0,
+            "principal_due": {5: 20.0},
+            "interest_due": {5: 3.0},
+        },
+    ]
+    res = compute_lcr(frame_from_records(recs), load_rule_set("basel"))
+    c = res.contracts.sort("row")
+    assert c["lcr_category"][0] == "retail_less_stable_uninsured"
+    assert c["lcr_amount"][0] == pytest.approx(1_000.0)
+    assert c["lcr_factor"][0] == pytest.approx(0.075)
+    other = res.detail.filter(pl.col("row") == 1)
+    assert other.select("category", "amount").rows() == [("other_contractual", pytest.approx(23.0))]
+
+
+def test_lcr_group_codes_is_exact_even_on_hash_collisions(monkeypatch: pytest.MonkeyPatch) -> None:
+    from openalm.measures.liquidity.lcr import group_codes
+
+    ids = pl.Series(["a", "b", None, "a", "c", None, "b"])
+    codes = group_codes(ids).tolist()
+    assert codes[0] == codes[3] and codes[1] == codes[6] and codes[2] == codes[5]
+    assert len({codes[0], codes[1], codes[2], codes[4]}) == 4
+    # every value hashing alike: the collision is detected and the values are ranked instead
+    monkeypatch.setattr(pl.Series, "hash", lambda self, *a, **k: pl.Series([7] * self.len(), dtype=pl.UInt64))
+    assert group_codes(ids).tolist() == [1, 2, 0, 1, 3, 0, 2]

@@ -188,14 +188,36 @@ def currency_column_sums(
     """
     by = list(by or [])
     col, mult = _column_keys(domestic)
-    work = frame.with_columns(col.alias("_cc"), mult.alias("_mult")).filter(pl.col("_mult").is_not_null())
     names = list(amounts)
-    ab = ordered_group_by(work, [*by, "_cc"]).agg(
-        [(e.fill_null(0.0) * pl.col("_mult")).sum().alias(n) for n, e in amounts.items()]
+    # narrow first: only the keys and the converted amounts go through the filter and the sort
+    work = (
+        frame.lazy()
+        .select(*by, col.alias("_cc"), mult.alias("_mult"), *[e.fill_null(0.0).alias(n) for n, e in amounts.items()])
+        .filter(pl.col("_mult").is_not_null())
+        .with_columns([pl.col(n) * pl.col("_mult") for n in names])
+        .collect()
     )
-    keys = frame.select(by).unique() if by else pl.DataFrame()
-    skeleton = pl.DataFrame({"_cc": ["A", "B"]})
-    skeleton = keys.join(skeleton, how="cross") if by else skeleton
+    if by:
+        # ordered (bit-reproducible) group sums; the sort runs on one integer key, not on strings
+        key: pl.Expr = (pl.col("_cc") == "B").cast(pl.UInt64)
+        stride = 2
+        for b in by:
+            cats = sorted(v for v in work[b].cast(pl.String).unique().to_list() if v is not None)
+            code = pl.col(b).cast(pl.String).cast(pl.Enum(cats)).to_physical().cast(pl.UInt64).fill_null(len(cats))
+            key = key + code * stride
+            stride *= len(cats) + 1
+        ab = (
+            ordered_group_by(work.with_columns(key.alias("_g")), "_g")
+            .agg(*[pl.col(c).first() for c in [*by, "_cc"]], *[pl.col(n).sum() for n in names])
+            .drop("_g")
+        )
+        keys = work.select(by).unique()
+        skeleton = keys.join(pl.DataFrame({"_cc": ["A", "B"]}), how="cross")
+    else:
+        # one row per column: plain column sums (no hash group_by, so the same bits every run)
+        ab = pl.concat([work.filter(pl.col("_cc") == cc).select(pl.lit(cc).alias("_cc"), *names).sum() for cc in "AB"])
+        ab = ab.with_columns(pl.Series("_cc", ["A", "B"]))
+        skeleton = pl.DataFrame({"_cc": ["A", "B"]})
     ab = skeleton.join(ab, on=[*by, "_cc"], how="left").with_columns([pl.col(n).fill_null(0.0) for n in names])
     c = (
         ab.group_by(by or pl.lit(0).alias("_k"))
@@ -207,8 +229,15 @@ def currency_column_sums(
     return out.sort([*by, "currency_column"])
 
 
+def _record(frame: pl.DataFrame, mask: pl.Expr, **kw: str | list[Assumption]) -> None:
+    """:func:`record_assumption` on a narrow copy: filtering the full frame (~130 columns) is slow."""
+    narrow = frame.select("position_id", "balance", "fx_rc", mask.fill_null(False).alias("_hit"))
+    if narrow["_hit"].any():
+        record_assumption(narrow, pl.col("_hit"), **kw)  # type: ignore[arg-type]
+
+
 def _fx_assumption(frame: pl.DataFrame, domestic: str, out: list[Assumption]) -> None:
-    record_assumption(
+    _record(
         frame,
         (pl.col("currency") != domestic) & (pl.col("fx_rc").is_null() | pl.col("fx_rc").is_nan()),
         measure=MEASURE,
@@ -259,7 +288,8 @@ def _stable_share_expr(
     out: list[Assumption],
 ) -> pl.Expr:
     """Per-row stable share of the demand balances selected by ``mask`` (records its use)."""
-    totals = ordered_group_by(frame.filter(mask), "currency").agg(_BAL.sum().alias("t"))
+    narrow = frame.select("currency", _BAL.alias("balance"), mask.fill_null(False).alias("_m")).filter(pl.col("_m"))
+    totals = ordered_group_by(narrow, "currency").agg(pl.col("balance").sum().alias("t"))
     shares: dict[str, float] = {}
     for cur, total in totals.iter_rows():
         cur_mask = mask & (pl.col("currency") == cur)
@@ -271,7 +301,7 @@ def _stable_share_expr(
             )
             if total > 0 and stable > total:
                 note += f"; capped at the current balance {total:,.2f}"
-            record_assumption(
+            _record(
                 frame,
                 cur_mask,
                 measure=MEASURE,
@@ -282,7 +312,7 @@ def _stable_share_expr(
             )
         else:
             s = share
-            record_assumption(
+            _record(
                 frame,
                 cur_mask,
                 measure=MEASURE,
@@ -452,14 +482,18 @@ def liquidity_ratio(
     )
 
     keep = ["row", "position_id", "currency", "fx_rc"]
-    slots = frame.select(
-        *keep,
-        code_e.alias("c0"),
-        amt_e.alias("a0"),
-        mkt_code.alias("c1"),
-        mkt_amt.alias("a1"),
-        int_code.alias("c2"),
-        int_amt.alias("a2"),
+    slots = (
+        frame.lazy()
+        .select(
+            *keep,
+            code_e.alias("c0"),
+            amt_e.alias("a0"),
+            mkt_code.alias("c1"),
+            mkt_amt.alias("a1"),
+            int_code.alias("c2"),
+            int_amt.alias("a2"),
+        )
+        .collect()
     )
     long = pl.concat(
         [slots.select(*keep, pl.col(f"c{k}").alias("g22_code"), pl.col(f"a{k}").alias("g22_amount")) for k in range(3)]
@@ -529,7 +563,7 @@ def _g22_assumptions(
     frame: pl.DataFrame, out: list[Assumption], *, od_days: int, security: pl.Expr, listed: pl.Expr, enc_amt: pl.Expr
 ) -> None:
     overdue_no_dpd = (pl.col("overdue_principal").fill_null(0.0) > 0) & pl.col("days_past_due").is_null()
-    record_assumption(
+    _record(
         frame,
         overdue_no_dpd & _ASSET,
         measure=MEASURE,
@@ -538,7 +572,7 @@ def _g22_assumptions(
         assumption=f"overdue amount not counted as due within {od_days} days (conservative)",
         out=out,
     )
-    record_assumption(
+    _record(
         frame,
         overdue_no_dpd & _LIAB,
         measure=MEASURE,
@@ -547,7 +581,7 @@ def _g22_assumptions(
         assumption=f"overdue amount counted as due within {od_days} days (conservative)",
         out=out,
     )
-    record_assumption(
+    _record(
         frame,
         _ASSET & _is("central_bank_reserve") & pl.col("product_subtype").is_null(),
         measure=MEASURE,
@@ -556,7 +590,7 @@ def _g22_assumptions(
         assumption="treated as required reserve: not a liquid asset (row 1.3), not cash in the excess reserve ratio",
         out=out,
     )
-    record_assumption(
+    _record(
         frame,
         (security | (_ASSET & _is(["equity_investment", "fund_investment"]))) & pl.col("listing_market").is_null(),
         measure=MEASURE,
@@ -565,7 +599,7 @@ def _g22_assumptions(
         assumption="not in row 1.8 (conservative)",
         out=out,
     )
-    record_assumption(
+    _record(
         frame,
         (security | _ASSET & _is(["equity_investment", "fund_investment"]))
         & (enc_amt > 0)
@@ -576,7 +610,7 @@ def _g22_assumptions(
         assumption="the encumbered part excluded from rows 1.7-1.8 (conservative)",
         out=out,
     )
-    record_assumption(
+    _record(
         frame,
         _is(["repo", "reverse_repo"]) & _ON & _UNKNOWN_CP,
         measure=MEASURE,
@@ -585,7 +619,7 @@ def _g22_assumptions(
         assumption="treated as with a financial institution (interbank market, G22 1.4 / 2.3, LMR repo items)",
         out=out,
     )
-    record_assumption(
+    _record(
         frame,
         _LIAB & _is("deposit_notice") & pl.col("notice_period_days").is_null(),
         measure=MEASURE,
@@ -708,16 +742,7 @@ def liquidity_matching_ratio(
     total_w = wt.factor("other_investments.total")
     is_oi = item == "other_investments"
     cols = [pl.when(is_oi).then(0.0).otherwise(bands[b]).alias(f"amount_{b}") for b in _LMR_BANDS]
-    work = work.filter(item.is_not_null()).with_columns(
-        *cols, pl.when(is_oi).then(_BAL).otherwise(0.0).alias("amount_total")
-    )
-    work = work.with_columns(
-        (
-            pl.sum_horizontal([pl.col(f"amount_{b}") * weights[b] for b in _LMR_BANDS])
-            + pl.col("amount_total") * total_w
-        ).alias("weighted_amount")
-    )
-    record_assumption(
+    _record(
         work,
         undated_other & is_source,
         measure=MEASURE,
@@ -726,14 +751,34 @@ def liquidity_matching_ratio(
         assumption="whole balance in the <= 7 days band (lowest weight, conservative)",
         out=out,
     )
-    record_assumption(
+    _record(
         work,
-        undated_other & ~is_source,
+        undated_other & ~is_source & item.is_not_null(),
         measure=MEASURE,
         code="ratios.lmr_undated_use",
         message="LMR use without contractual maturity (no flows, no maturity date)",
         assumption="whole balance in the > 1 year band (highest weight, conservative)",
         out=out,
+    )
+    work = (
+        work.lazy()
+        .select(
+            "row",
+            "position_id",
+            "currency",
+            "fx_rc",
+            "lmr_item",
+            *cols,
+            pl.when(is_oi).then(_BAL).otherwise(0.0).alias("amount_total"),
+        )
+        .filter(pl.col("lmr_item").is_not_null())
+        .collect()
+    )
+    work = work.with_columns(
+        (
+            pl.sum_horizontal([pl.col(f"amount_{b}") * weights[b] for b in _LMR_BANDS])
+            + pl.col("amount_total") * total_w
+        ).alias("weighted_amount")
     )
     amount_cols = [*(f"amount_{b}" for b in _LMR_BANDS), "amount_total"]
     contracts = work.select("row", "position_id", "currency", "fx_rc", "lmr_item", *amount_cols, "weighted_amount")
@@ -767,7 +812,7 @@ def liquidity_matching_ratio(
     lines = long.select(
         "kind", pl.col("lmr_item").alias("item"), "band", "currency_column", "amount", "weight", "weighted_amount"
     )
-    tot = lines.group_by("currency_column", "kind").agg(pl.col("weighted_amount").sum())
+    tot = ordered_group_by(lines, ["currency_column", "kind"]).agg(pl.col("weighted_amount").sum())
     values: dict[str, float | None] = {}
     for cc in CURRENCY_COLUMNS:
         src = tot.filter((pl.col("currency_column") == cc) & (pl.col("kind") == "source"))["weighted_amount"].sum()
@@ -904,10 +949,7 @@ def liquidity_gap(
             .otherwise(0.0)
             .alias(f"out_{b}")
         )
-    work = work.with_columns(cols)
-    sums = currency_column_sums(
-        work, {c: pl.col(c) for b in _GAP_BANDS for c in (f"in_{b}", f"out_{b}")}, domestic=settings.domestic_currency
-    )
+    sums = currency_column_sums(work, {c.meta.output_name(): c for c in cols}, domestic=settings.domestic_currency)
     rows = []
     for code, rule in ct.rows.items():
         if not code.startswith("gap.horizon."):

@@ -22,7 +22,9 @@ from typing import Annotated
 import polars as pl
 from pydantic import BaseModel, Field
 
-from openalm.measures.liquidity.assumptions import Assumption, record_assumption
+from openalm.measures.liquidity.assumptions import Assumption
+from openalm.measures.liquidity.cn_ratios import _record
+from openalm.measures.liquidity.frame import ordered_group_by
 
 __all__ = ["ConcentrationResult", "ConcentrationSettings", "compute_concentration"]
 
@@ -70,7 +72,7 @@ def _g23(
     frame: pl.DataFrame, settings: ConcentrationSettings, out: list[Assumption]
 ) -> tuple[pl.DataFrame, pl.DataFrame, float | None]:
     deposits = _LIAB & pl.col("instrument_type").is_in(_DEPOSITS)
-    record_assumption(
+    _record(
         frame,
         deposits & ~_FX_OK,
         measure=MEASURE,
@@ -79,7 +81,7 @@ def _g23(
         assumption="left out of the G23 totals and ranking",
         out=out,
     )
-    record_assumption(
+    _record(
         frame,
         deposits & _FX_OK & pl.col("counterparty_id").is_null() & pl.col("group_id").is_null(),
         measure=MEASURE,
@@ -88,20 +90,24 @@ def _g23(
         assumption="counted in total deposits, not in the ranking",
         out=out,
     )
-    dep = frame.filter(deposits & _FX_OK).select(
-        "row",
-        "position_id",
-        "counterparty_id",
-        "counterparty_name",
-        "group_id",
-        pl.coalesce("group_id", "counterparty_id").alias("code"),
-        _RC.alias("amount_rc"),
-        (pl.col("instrument_type") == "deposit_term").alias("term"),
+    dep = (
+        frame.lazy()
+        .filter(deposits & _FX_OK)
+        .select(
+            "row",
+            "position_id",
+            "counterparty_id",
+            "counterparty_name",
+            "group_id",
+            pl.coalesce("group_id", "counterparty_id").alias("code"),
+            _RC.alias("amount_rc"),
+            (pl.col("instrument_type") == "deposit_term").alias("term"),
+        )
+        .collect()
     )
     total = float(dep["amount_rc"].sum())
     ranked = (
-        dep.filter(pl.col("code").is_not_null())
-        .group_by("code")
+        ordered_group_by(dep.filter(pl.col("code").is_not_null()), "code")
         .agg(
             pl.col("group_id").is_not_null().any().alias("is_group"),
             pl.col("counterparty_name").sort_by("amount_rc", descending=True).first().alias("name"),
@@ -135,7 +141,7 @@ def _g24(
     domestic = pl.col("country_of_residence").is_null() | (pl.col("country_of_residence") == settings.domestic_country)
     funding = _LIAB & it.is_in(["interbank_lending", "interbank_deposit", "repo"])
     ncd = _LIAB & (it == "debt_security") & (pl.col("product_subtype") == "ncd").fill_null(False)
-    record_assumption(
+    _record(
         frame,
         (funding | ncd) & fi & pl.col("country_of_residence").is_null(),
         measure=MEASURE,
@@ -144,7 +150,7 @@ def _g24(
         assumption=f"treated as domestic ({settings.domestic_country}) and ranked in G24",
         out=out,
     )
-    record_assumption(
+    _record(
         frame,
         funding & pl.col("counterparty_id").is_null(),
         measure=MEASURE,
@@ -167,19 +173,24 @@ def _g24(
         .then(pl.lit("repo"))
         .otherwise(pl.lit("ncd_issued_held"))
     )
-    rows = frame.filter((funding | ncd) & fi & domestic & _FX_OK & pl.col("counterparty_id").is_not_null()).select(
-        "row",
-        "position_id",
-        "counterparty_id",
-        "counterparty_name",
-        component.alias("component"),
-        _RC.alias("amount_rc"),
+    rows = (
+        frame.lazy()
+        .filter((funding | ncd) & fi & domestic & _FX_OK & pl.col("counterparty_id").is_not_null())
+        .select(
+            "row",
+            "position_id",
+            "counterparty_id",
+            "counterparty_name",
+            component.alias("component"),
+            _RC.alias("amount_rc"),
+        )
+        .collect()
     )
-    liabilities = float(frame.filter(_LIAB & _FX_OK).select(_RC.sum()).item() or 0.0)
+    liabilities = float(frame.select(_RC.filter(_LIAB & _FX_OK).sum()).item() or 0.0)
     comp = pl.col("component")
     amt = pl.col("amount_rc")
     ranked = (
-        rows.group_by("counterparty_id")
+        ordered_group_by(rows, "counterparty_id")
         .agg(
             pl.col("counterparty_name").first().alias("name"),
             amt.filter(comp == "interbank_borrowing").sum().alias("interbank_borrowing"),

@@ -59,6 +59,7 @@ __all__ = [
     "apply_hqla_caps",
     "classify_hqla",
     "rating_notch",
+    "rating_notch_expr",
     "unencumbered_share",
 ]
 
@@ -78,7 +79,6 @@ for _low in ("CCC+", "CCC", "CCC-", "CC", "C", "D", "SD", "RD", "CAA1", "CAA2", 
 _SOVEREIGN_SUBTYPES = ("government_bond", "central_bank_bill", "policy_bank_bond")
 _CORPORATE_SUBTYPES = ("corporate_bond", "mtn", "commercial_paper")
 _FINANCIAL_CLASSES = ("bank", "other_financial")
-_CODES = ("instrument_type", "product_subtype", "cp_class", "side", "listing_market", "property_type")
 
 
 def rating_notch(rating: str) -> int | None:
@@ -86,7 +86,8 @@ def rating_notch(rating: str) -> int | None:
     return _NOTCH.get(rating.strip().upper())
 
 
-def _notch_expr() -> pl.Expr:
+def rating_notch_expr() -> pl.Expr:
+    """Notch of ``external_rating`` per row (see :func:`rating_notch`; null when missing or unknown)."""
     return (
         pl.col("external_rating")
         .str.strip_chars()
@@ -161,7 +162,7 @@ def classify_hqla(
     it = pl.col("instrument_type")
     sub = pl.col("product_subtype")
     cls = pl.col("cp_class")
-    notch = _notch_expr()
+    notch = rating_notch_expr()
     rated = pl.col("external_rating").is_not_null()
     is_asset = (pl.col("side") == "asset") & pl.col("on_balance_sheet").fill_null(True)
     is_sec = is_asset & (it == "debt_security")
@@ -247,64 +248,81 @@ def classify_hqla(
         .then(E("generic_level_2a"))
         .otherwise(E("generic_level_2b"))
     )
-    src = frame.select(
-        "row",
-        "position_id",
-        "balance",
-        "fx_rc",
-        "market_value",
-        "encumbered_amount",
-        "external_rating",
-        "country_of_residence",
-        "hqla_operational_ok",
-        "hqla_level_override",
-        "on_balance_sheet",
-        *[pl.col(c).cast(pl.Categorical) for c in _CODES],
+    # rows that are not held securities are classified on the whole frame by a short rule; the
+    # securities (rating tests, issuer type) and the overrides only on their own rows
+    order = sorted(codes)
+    simple = (
+        pl.when(~is_asset)
+        .then(pl.lit(None, dtype=enum))
+        .when(it == "cash")
+        .then(E("l1_cash"))
+        .when((it == "central_bank_reserve") & sub.is_in(("excess_reserve", "other_cb_deposit")))
+        .then(E("l1_cb_reserves_drawable"))
+        .when(it == "central_bank_reserve")
+        .then(E("non_hqla_required_reserve"))
+        .otherwise(E("non_hqla"))
     )
-    work = src.select(
-        "row",
-        "position_id",
-        pl.col("country_of_residence").alias("_country"),
-        pl.col("instrument_type").alias("_it"),
-        pl.col("product_subtype").alias("_sub"),
-        "balance",
-        "fx_rc",
-        "market_value",
-        is_sec.alias("_sec"),
-        sov_type.alias("_sov"),
-        domestic.alias("_domestic"),
-        rating_test.fill_null(False).alias("_rating_test"),
-        rated.alias("_rated"),
-        notch.alias("_notch"),
-        category.alias("_auto"),
-        pl.when(override.is_not_null() & is_asset).then(override_code).otherwise(category).alias("hqla_category"),
-        unencumbered_share().alias("_unenc"),
-        (override.is_not_null() & is_asset).alias("_override"),
+    is_override = (override.is_not_null() & is_asset).fill_null(False)
+    flags = frame.select(
+        simple.to_physical().cast(pl.Int64).fill_null(-1).alias("_auto"),
+        is_sec.fill_null(False).alias("_sec"),
+        is_override.alias("_override"),
     )
+    index = flags["_auto"].to_numpy().copy()
+    needed = (
+        "position_id", "balance", "fx_rc", "instrument_type", "product_subtype", "cp_class", "side",
+        "on_balance_sheet", "external_rating", "country_of_residence", "hqla_operational_ok", "listing_market",
+        "property_type", "hqla_level_override",
+    )  # fmt: skip
+    sec = (
+        frame.select(needed)
+        .filter(flags["_sec"])
+        .select(
+            "position_id",
+            "balance",
+            "fx_rc",
+            category.alias("_auto"),
+            pl.col("country_of_residence").alias("_country"),
+            sov_type.alias("_sov"),
+            rating_test.fill_null(False).alias("_rating_test"),
+            rated.alias("_rated"),
+            notch.alias("_notch"),
+            is_override.alias("_override"),
+        )
+    )
+    index[flags["_sec"].arg_true().to_numpy()] = sec["_auto"].to_physical().cast(pl.Int64).to_numpy()
+    if flags["_override"].any():
+        chosen = frame.filter(flags["_override"]).select(override_code.to_physical().cast(pl.Int64)).to_series()
+        index[flags["_override"].arg_true().to_numpy()] = chosen.to_numpy()
     level_of = {code: _rule_level(table, code) for code in table.rows if "level" in table.rows[code].extra}
     factor_of = {code: table.factor(code) for code in level_of}
-    # lookups by the Enum's physical index (categories are in sorted order)
-    idx = pl.col("hqla_category").to_physical()
-    order = sorted(codes)
-    work = work.with_columns(
-        pl.lit(pl.Series([level_of.get(c) for c in order], dtype=pl.String)).gather(idx).alias("hqla_level"),
-        pl.lit(pl.Series([factor_of.get(c) for c in order], dtype=pl.Float64)).gather(idx).alias("_factor"),
+    idx = pl.when(pl.col("_idx") >= 0).then(pl.col("_idx"))
+    levels = [level_of.get(c) for c in order]
+    stock = pl.lit(pl.Series([lv in HQLA_LEVELS[:3] for lv in levels], dtype=pl.Boolean)).gather(idx)
+    factor = pl.lit(pl.Series([factor_of.get(c) for c in order], dtype=pl.Float64)).gather(idx)
+    market = (
+        pl.when(stock)
+        .then(pl.col("market_value").fill_null(0.0) * unencumbered_share())
+        .when(idx.is_not_null())
+        .then(0.0)
+        .alias("hqla_market_value")
     )
-    mv = pl.col("market_value").fill_null(0.0) * pl.col("_unenc")
-    in_stock = pl.col("hqla_level").is_in(("level_1", "level_2a", "level_2b"))
-    asset = pl.col("hqla_level").is_not_null()
-    result = work.select(
-        "row",
-        "hqla_level",
-        pl.col("hqla_category").cast(pl.String),
-        (1.0 - pl.col("_factor")).alias("hqla_haircut"),
-        pl.when(in_stock).then(mv).when(asset).then(0.0).alias("hqla_market_value"),
-        pl.when(in_stock).then(mv * pl.col("_factor")).when(asset).then(0.0).alias("hqla_value"),
+    result = (
+        frame.select("row", "market_value", "encumbered_amount", "balance")
+        .with_columns(pl.Series("_idx", index))
+        .select(
+            "row",
+            pl.lit(pl.Series(levels, dtype=pl.String)).gather(idx).alias("hqla_level"),
+            pl.lit(pl.Series(order, dtype=pl.String)).gather(idx).alias("hqla_category"),
+            (1.0 - factor).alias("hqla_haircut"),
+            market,
+            (market * factor).alias("hqla_value"),
+        )
     )
 
     auto = ~pl.col("_override")
     record_assumption(
-        work,
+        sec,
         auto & pl.col("_rating_test") & ~pl.col("_rated"),
         measure="lcr",
         code="hqla.security_without_rating",
@@ -313,7 +331,7 @@ def classify_hqla(
         out=out,
     )
     record_assumption(
-        work,
+        sec,
         auto & pl.col("_rating_test") & pl.col("_rated") & pl.col("_notch").is_null(),
         measure="lcr",
         code="hqla.unknown_rating",
@@ -322,8 +340,8 @@ def classify_hqla(
         out=out,
     )
     record_assumption(
-        work,
-        auto & pl.col("_sov") & pl.col("_country").is_null() & pl.col("hqla_category").is_in(("l1_sovereign_0rw",)),
+        sec,
+        auto & pl.col("_sov") & pl.col("_country").is_null() & (pl.col("_auto") == "l1_sovereign_0rw"),
         measure="lcr",
         code="hqla.sovereign_without_country",
         message="sovereign / central-bank / policy-bank security without issuer country_of_residence",
@@ -331,8 +349,8 @@ def classify_hqla(
         out=out,
     )
     record_assumption(
-        work,
-        auto & (pl.col("_it") == "central_bank_reserve") & pl.col("_sub").is_null(),
+        frame,
+        ~is_override & (it == "central_bank_reserve") & sub.is_null(),
         measure="lcr",
         code="hqla.reserve_without_subtype",
         message="central_bank_reserve without product_subtype (required / excess reserve unknown)",
@@ -340,8 +358,8 @@ def classify_hqla(
         out=out,
     )
     record_assumption(
-        work,
-        pl.col("_override"),
+        frame,
+        is_override,
         measure="lcr",
         code="hqla.level_override",
         message="hqla_level_override set on the position",

@@ -1,384 +1,410 @@
-"""The HQLA adequacy ratio (优质流动性资产充足率, 1104 form G26) of banks below 200 bn CNY.
+"""The HQLA adequacy ratio (优质流动性资产充足率, 1104 form G26) of banks below CNY 200 bn of assets.
 
-regulatory.md 4.5, factors in ``rules/liquidity/china/hqla_adequacy.yaml``::
+regulatory.md §4.5; every factor, the Level 2 cap and the inflow cap come from the rule table
+``rules/liquidity/china/hqla_adequacy.yaml``::
 
     HQLA          = L1 + min(L2, 2/3 x L1)              (Level 2 at most 40% of the stock)
     NetOutflows   = Outflows - min(Inflows, 0.75 x Outflows)
     HQLA adequacy = HQLA / NetOutflows >= 100%
 
-Classification of each contract (one line per contract):
+Only a Level 2 cap exists: no Level 2B tier and no unwind adjustment (unlike the LCR). China only:
+for rule set ``basel`` :func:`compute_hqla_adequacy` raises a ConfigError.
 
-* stock: the HQLA levels of :func:`.hqla.classify_hqla` (unencumbered market value): cash, excess
-  reserves and 0%-risk-weight sovereign / policy-bank / PBoC paper in Level 1; Level 2A credit and
-  local-government bonds in Level 2 (85%); Level 2B is not eligible in G26;
-* outflows: WHOLE balances of customer deposits -- personal 8%, small business 8%, large and
-  medium corporates 35%, institutions (sovereigns, PSEs, central banks) 35% -- and of interbank
-  deposits (settlement 25%, financing 100%); due within 30 days for interbank borrowing, repos
-  (5%), issued NCDs and bonds (100%), central-bank borrowing (0%); net derivative outflows within
-  30 days per deal; off-balance: undrawn commitments (revocable 0%, other 10%, with bank
-  acceptances), guarantees and letters of credit 2.5%;
-* inflows (performing contracts, principal and interest due within 30 days): loans (retail and
-  small business, corporates, discounted bills) 50%, placements (settlement 0%, financing 100%),
-  interbank lending 100%, reverse repos (outright 0%, pledged 100%), held NCDs 100%, bonds not in
-  the stock 100%.
+Classification (each contract feeds the lines below; the result has the shape of the LCR's):
 
-A deposit whose depositor type is unknown goes to the 35% corporate row and is recorded as an
-assumption (the conservative of the deposit rows).
+Stock (unencumbered market value x the row's factor)
+    The HQLA category of :func:`~openalm.measures.liquidity.hqla.classify_hqla` picks the G26 row
+    through the table's ``hqla_categories``: cash -> 1.1.1, excess reserves -> 1.1.2, domestic
+    sovereign / policy-bank / PBoC paper (and a ``level_1`` override) -> 1.1.3, non-financial
+    credit bonds rated AA- or better (and a ``level_2a`` override) -> 1.2.1, local-government bonds
+    -> 1.2.2 when rated at least the row's ``rating_min`` (AA-). Other HQLA of the LCR (Level 2B,
+    foreign 20% sovereigns, covered bonds) is not G26 stock; a local-government bond without a
+    usable rating is left out of the stock (assumption recorded).
+Outflows
+    Customer deposits (``deposit_demand``, ``deposit_term``, ``deposit_notice``), WHOLE balance, by
+    depositor: personal -> 2.1.1 (8%), small business -> 2.1.2.1 (8%), corporates and other legal
+    entities -> 2.1.2.2 (35%), sovereigns / PSEs / central banks -> 2.1.2.3 (35%); unknown
+    depositor type -> 2.1.2.2 (assumption recorded). Deposits of banks and other financial
+    institutions and ``interbank_deposit`` liabilities, whole balance: settlement purpose
+    (``is_operational`` or subtype ``settlement`` / ``nostro`` / ``vostro``) -> 2.2.1.1 (25%),
+    else 2.2.1.2 (100%). Principal due within 30 days (bands d1 + d7 + d30): interbank borrowing
+    (``interbank_lending`` liabilities) -> 2.2.2; central-bank borrowing and repos with a central
+    bank -> 2.4 (0%); other repos by ``repo_type`` -> 2.2.3.1 / 2.2.3.2 (unknown type: pledged,
+    assumption recorded); issued NCDs -> 2.2.4, other issued debt -> 2.3; other liabilities ->
+    2.5.5 (0%). Interest is not a G26 row: only principal counts. Derivatives: the legs' flows
+    within 30 days netted per counterparty (else deal) and currency, a net payment -> 2.5.1, a net
+    receipt -> 3.4.1 (0%). Off-balance: undrawn commitments given (``loan_commitment`` and the
+    undrawn part of ``revolving_credit``) -> 2.5.2.1 when unconditionally cancellable, else 2.5.2.2
+    (unknown: 2.5.2.2, assumption recorded); acceptances -> 2.5.2.2; guarantees and letters of
+    credit -> 2.5.3 on the whole amount (margin deposits are not netted). Off-balance WMPs (2.5.4)
+    are outside the data model.
+Inflows (performing on-balance assets not in the G26 stock, principal due within 30 days)
+    discounted bills -> 3.1.3; loans and revolving credit: retail / small business -> 3.1.1, other
+    borrowers -> 3.1.2; ``interbank_deposit`` assets: settlement -> 3.2.1.1 (0%), else 3.2.1.2;
+    interbank lending -> 3.2.2; reverse repos by ``repo_type``: outright -> 3.2.3.1 (0%), pledged
+    -> 3.2.3.2 (unknown type: outright, assumption recorded); held NCDs -> 3.2.4; other bonds ->
+    3.3; anything else -> 3.4.2 (0%).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import polars as pl
 
 from openalm.errors import ConfigError
 from openalm.measures.liquidity.assumptions import Assumption, record_assumption
-from openalm.measures.liquidity.frame import ordered_group_by
-from openalm.measures.liquidity.rules import RuleSet
+from openalm.measures.liquidity.hqla import classify_hqla, rating_notch, rating_notch_expr
+from openalm.measures.liquidity.lcr import (
+    COMPONENT,
+    P30,
+    LcrSettings,
+    Piece,
+    as_string,
+    build_detail,
+    check_factors,
+    component,
+    derivative_flows,
+    main_line,
+    summarise,
+    with_hqla,
+)
+from openalm.measures.liquidity.rules import RuleSet, RuleTable
 
-__all__ = ["HqlaAdequacyResult", "compute_hqla_adequacy"]
+__all__ = ["SUMMARY_CATEGORIES", "HqlaAdequacyResult", "compute_hqla_adequacy"]
 
 MEASURE = "hqla_adequacy"
-#: rows carrying the whole balance (customer and interbank deposits, G26 2.1 and 2.2.1)
+TABLE = "hqla_adequacy"
+#: Categories of the summary rows of ``HqlaAdequacyResult.lines`` (they do not drill down).
+SUMMARY_CATEGORIES: tuple[str, ...] = (
+    "hqla_total",
+    "adj_level2",
+    "outflows_total",
+    "inflows_total",
+    "inflows_capped",
+    "net_outflows",
+    "hqla_adequacy",
+)
+_DEPOSITS = ("deposit_demand", "deposit_term", "deposit_notice")
+_FI = ("bank", "other_financial")
+_TABLES = {"hqla": TABLE, "outflow": TABLE, "inflow": TABLE}
+_EPS = 1e-9
 
 
 @dataclass(frozen=True)
 class HqlaAdequacyResult:
-    """``lines`` (the ``lcr`` table shape), ``detail`` (row, currency, component, category,
-    amount, factor, weighted_amount), ``contracts`` (one row per contract with a line),
-    ``ratio`` per currency and ALL, and the recorded assumptions."""
+    """Result of :func:`compute_hqla_adequacy` (the shape of :class:`~.lcr.LcrResult`).
+
+    ``lines``: one row per (currency, component, category) plus the summary rows
+    (:data:`SUMMARY_CATEGORIES`; ``component = ratio`` holds the ratio as a decimal in
+    ``weighted_amount``), columns as ``lcr.LINE_SCHEMA``; ``contracts``: one row per frame row with
+    its main G26 line (``g26_component``, ``g26_category``, ``g26_amount``, ``g26_factor``,
+    ``g26_weighted_amount``); ``detail``: every (contract, line) contribution, amounts in the
+    contract currency; ``ratio``: per currency and ``"ALL"``; ``overrides``: messages for the
+    overridden factors of the G26 table.
+    """
 
     lines: pl.DataFrame
-    detail: pl.DataFrame
     contracts: pl.DataFrame
+    detail: pl.DataFrame
     ratio: dict[str, float]
     assumptions: list[Assumption] = field(default_factory=list)
+    overrides: list[str] = field(default_factory=list)
 
 
-def _s(text: str | None) -> pl.Expr:
-    return pl.lit(text, dtype=pl.String)
-
-
-_CATEGORIES = (
-    "l1_cash", "l1_excess_reserves", "l1_sovereign", "l2_local_government", "l2_credit_bonds", "out_savings",
-    "out_small_business", "out_institutional", "out_corporate", "out_interbank_settlement",
-    "out_interbank_financing", "out_interbank_borrowing", "out_central_bank", "out_repo_outright",
-    "out_repo_pledged", "out_issued_ncd", "out_issued_bonds", "out_commitments_revocable", "out_commitments_other",
-    "out_guarantees", "out_derivatives_net", "in_bills", "in_loans_retail", "in_loans_corporate",
-    "in_placements_settlement", "in_placements_financing", "in_interbank_lending", "in_reverse_repo_outright",
-    "in_reverse_repo_pledged", "in_held_ncd", "in_bonds", "in_derivatives_net",
-)  # fmt: skip
-_CAT = pl.Enum(_CATEGORIES)
-#: how the amount of a category is measured: stock (unencumbered market value), whole balance,
-#: undrawn amount (off-balance), principal due in 30 days (other outflows), flows due in 30 days
-_KIND = {c: ("stock" if c.startswith("l") else "whole" if c in (
-    "out_savings", "out_small_business", "out_corporate", "out_institutional", "out_interbank_settlement",
-    "out_interbank_financing",
-) else "undrawn" if c in ("out_commitments_revocable", "out_commitments_other", "out_guarantees")
-    else "p30" if c.startswith("out_") else "f30") for c in _CATEGORIES}  # fmt: skip
-
-
-def _c(text: str) -> pl.Expr:
-    return pl.lit(text, dtype=_CAT)
-
-
-def _classify(frame: pl.DataFrame, hqla: pl.DataFrame) -> pl.DataFrame:
-    it = pl.col("instrument_type").cast(pl.String)
-    sub = pl.col("product_subtype").cast(pl.String).fill_null("")
-    cls = pl.col("cp_class").cast(pl.String).fill_null("unknown")
-    side = pl.col("side").cast(pl.String)
-    on = pl.col("on_balance_sheet").fill_null(True)
-    asset, liab = (side == "asset") & on, (side == "liability") & on
-    bal = pl.col("balance").fill_null(0.0)
-    due = [f"{k}_{b}" for k in ("principal", "interest") for b in ("d1", "d7", "d30")]
-    p30 = pl.sum_horizontal([pl.col(f"principal_{b}").fill_null(0.0) for b in ("d1", "d7", "d30")])
-    f30 = pl.sum_horizontal([pl.col(c).fill_null(0.0) for c in due])
-    performing = pl.col("performing").fill_null(True)
-    level = pl.col("hqla_level").cast(pl.String)
-    settlement = pl.col("is_operational").fill_null(False) | sub.is_in(["settlement", "nostro", "vostro"])
-    deposits = liab & it.is_in(["deposit_demand", "deposit_term", "deposit_notice"])
-    cb = (cls == "central_bank") | (it == "central_bank_borrowing")
-    category = (
-        # stock
-        pl.when(asset & (level == "level_1") & (it == "cash"))
-        .then(_c("l1_cash"))
-        .when(asset & (level == "level_1") & (it == "central_bank_reserve"))
-        .then(_c("l1_excess_reserves"))
-        .when(asset & (level == "level_1"))
-        .then(_c("l1_sovereign"))
-        .when(asset & (level == "level_2a") & (sub == "local_government_bond"))
-        .then(_c("l2_local_government"))
-        .when(asset & (level == "level_2a"))
-        .then(_c("l2_credit_bonds"))
-        # outflows
-        .when(deposits & (cls == "retail"))
-        .then(_c("out_savings"))
-        .when(deposits & (cls == "small_business"))
-        .then(_c("out_small_business"))
-        .when(deposits & cls.is_in(["sovereign", "central_bank"]))
-        .then(_c("out_institutional"))
-        .when(deposits)
-        .then(_c("out_corporate"))
-        .when(liab & (it == "interbank_deposit") & settlement)
-        .then(_c("out_interbank_settlement"))
-        .when(liab & (it == "interbank_deposit"))
-        .then(_c("out_interbank_financing"))
-        .when(liab & (it == "interbank_lending"))
-        .then(_c("out_interbank_borrowing"))
-        .when(liab & cb)
-        .then(_c("out_central_bank"))
-        .when(liab & (it == "repo") & (pl.col("repo_type").cast(pl.String) == "outright"))
-        .then(_c("out_repo_outright"))
-        .when(liab & (it == "repo"))
-        .then(_c("out_repo_pledged"))
-        .when(liab & (it == "debt_security") & (sub == "ncd"))
-        .then(_c("out_issued_ncd"))
-        .when(liab & (it == "debt_security"))
-        .then(_c("out_issued_bonds"))
-        .when((side == "asset") & ~on & (it == "loan_commitment"))
-        .then(
-            pl.when(pl.col("unconditionally_cancellable").fill_null(False))
-            .then(_c("out_commitments_revocable"))
-            .otherwise(_c("out_commitments_other"))
-        )
-        .when((side == "asset") & ~on & (it == "acceptance"))
-        .then(_c("out_commitments_other"))
-        .when((side == "asset") & ~on & it.is_in(["guarantee", "letter_of_credit"]))
-        .then(_c("out_guarantees"))
-        # inflows
-        .when(asset & ~performing)
-        .then(pl.lit(None, dtype=_CAT))
-        .when(asset & (it == "bill_discount"))
-        .then(_c("in_bills"))
-        .when(asset & it.is_in(["loan", "revolving_credit"]) & cls.is_in(["retail", "small_business"]))
-        .then(_c("in_loans_retail"))
-        .when(asset & it.is_in(["loan", "revolving_credit"]))
-        .then(_c("in_loans_corporate"))
-        .when(asset & (it == "interbank_deposit") & settlement)
-        .then(_c("in_placements_settlement"))
-        .when(asset & (it == "interbank_deposit"))
-        .then(_c("in_placements_financing"))
-        .when(asset & (it == "interbank_lending"))
-        .then(_c("in_interbank_lending"))
-        .when(asset & (it == "reverse_repo") & (pl.col("repo_type").cast(pl.String) == "outright"))
-        .then(_c("in_reverse_repo_outright"))
-        .when(asset & (it == "reverse_repo"))
-        .then(_c("in_reverse_repo_pledged"))
-        .when(asset & (it == "debt_security") & (sub == "ncd"))
-        .then(_c("in_held_ncd"))
-        .when(asset & (it == "debt_security"))
-        .then(_c("in_bonds"))
-        .otherwise(pl.lit(None, dtype=_CAT))
-    )
-    kind = pl.col("_cat").cast(pl.String).replace_strict(_KIND, default=None, return_dtype=pl.String)
-    amount = (
-        pl.when(pl.col("_kind") == "stock")
-        .then(pl.col("hqla_market_value").fill_null(0.0))
-        .when(pl.col("_kind") == "whole")
-        .then(bal)
-        .when(pl.col("_kind") == "undrawn")
-        .then(pl.coalesce(pl.col("undrawn_amount"), pl.col("balance")).fill_null(0.0))
-        .when(pl.col("_kind") == "p30")
-        .then(p30)
-        .when(pl.col("_kind") == "f30")
-        .then(f30)
-        .otherwise(0.0)
-    )
-    work = frame.select("row", "currency", "fx_rc", "instrument_type", "deal_id", "side", *due).with_columns(
-        hqla["hqla_level"], hqla["hqla_market_value"]
-    )
-    extra = frame.select(
-        "product_subtype", "cp_class", "on_balance_sheet", "balance", "is_operational", "repo_type", "performing",
-        "unconditionally_cancellable", "undrawn_amount",
-    )  # fmt: skip
-    work = pl.concat([work, extra], how="horizontal")
-    work = work.with_columns(category.alias("_cat"))
-    work = work.with_columns(kind.alias("_kind"))
-    return work.with_columns(amount.alias("_amount"))
-
-
-def _derivatives(work: pl.DataFrame) -> pl.DataFrame:
-    """Net derivative flows within 30 days per deal (and currency): net outflow -> 2.5.1, net
-    inflow -> 3.4.1; booked on the deal's first leg."""
-    legs = work.filter(pl.col("instrument_type").cast(pl.String) == "derivative_leg")
-    if legs.height == 0:
-        return pl.DataFrame(schema={"row": pl.UInt32, "category": pl.String, "amount": pl.Float64})
-    due = [c for c in work.columns if c.startswith(("principal_", "interest_"))]
-    signed = pl.sum_horizontal([pl.col(c).fill_null(0.0) for c in due]) * pl.when(
-        pl.col("side").cast(pl.String) == "asset"
-    ).then(1.0).otherwise(-1.0)
-    key = pl.coalesce(pl.col("deal_id"), pl.col("row").cast(pl.String))
-    net = (
-        legs.with_columns(signed.alias("_net"), key.alias("_deal"))
-        .group_by("_deal", "currency")
-        .agg(pl.col("row").min(), pl.col("_net").sum())
-    )
-    return net.select(
-        "row",
-        pl.when(pl.col("_net") < 0)
-        .then(_s("out_derivatives_net"))
-        .otherwise(_s("in_derivatives_net"))
-        .alias("category"),
-        pl.col("_net").abs().alias("amount"),
-    )
+def _stock_columns(work: pl.DataFrame, table: RuleTable, hqla_codes: list[str], enum: pl.Enum) -> list[pl.Series]:
+    """Per row: ``_stock`` (the G26 stock row its ``hqla_category`` feeds, through the table's
+    ``hqla_categories``), ``_rating_ok`` (the row's ``rating_min`` test; true without a test) and
+    ``_unrated`` (a test that could not be made: no usable ``external_rating``)."""
+    mapping: dict[str, str] = {}
+    tests: list[tuple[list[str], int]] = []
+    for code, rule in table.rows.items():
+        cats = rule.extra.get("hqla_categories")
+        if cats is None:
+            continue
+        if not isinstance(cats, list) or rule.extra.get("level") not in ("level_1", "level_2a"):
+            raise ConfigError(
+                f"rule {table.rule_set}/{table.name}/{code}: hqla_categories must be a list and level one of "
+                "level_1, level_2a"
+            )
+        for cat in map(str, cats):
+            if cat in mapping:
+                raise ConfigError(
+                    f"rule table {table.rule_set}/{table.name}: HQLA category {cat!r} feeds {mapping[cat]!r} "
+                    f"and {code!r}"
+                )
+            if cat not in hqla_codes:
+                raise ConfigError(f"rule {table.rule_set}/{table.name}/{code}: {cat!r} is not a code of the hqla table")
+            mapping[cat] = code
+        minimum = rule.extra.get("rating_min")
+        if minimum is not None:
+            limit = rating_notch(str(minimum))
+            if limit is None:
+                raise ConfigError(f"rule {table.rule_set}/{table.name}/{code}: rating_min {minimum!r} is not a rating")
+            tests.append(([str(c) for c in cats], limit))
+    source = pl.Enum(hqla_codes)
+    target = pl.Series([mapping.get(c) for c in hqla_codes], dtype=enum)
+    stock = work.select(
+        pl.lit(target).gather(pl.col("hqla_category").cast(pl.String).cast(source).to_physical()).alias("_stock")
+    ).to_series()
+    ok = np.ones(work.height, dtype=bool)
+    unrated = np.zeros(work.height, dtype=bool)
+    for cats, limit in tests:
+        hit = work.select(pl.col("hqla_category").is_in(cats).fill_null(False)).to_series()
+        at = hit.arg_true().to_numpy()
+        if len(at):
+            notch = work.select("external_rating").filter(hit).select(rating_notch_expr()).to_series()
+            ok[at] = (notch <= limit).fill_null(False).to_numpy()
+            unrated[at] = notch.is_null().to_numpy()
+    return [stock, pl.Series("_rating_ok", ok), pl.Series("_unrated", unrated)]
 
 
 def compute_hqla_adequacy(
     frame: pl.DataFrame,
     rules: RuleSet,
     *,
-    hqla: pl.DataFrame,
     reporting_currency: str = "CNY",
+    hqla: pl.DataFrame | None = None,
+    settings: LcrSettings | None = None,
 ) -> HqlaAdequacyResult:
     """The G26 HQLA adequacy ratio per currency and ALL (see the module docstring).
 
-    ``hqla`` is the output of :func:`.hqla.classify_hqla` for ``frame`` (row aligned).
+    Parameters
+    ----------
+    frame:
+        The per-contract liquidity frame.
+    rules:
+        The ``china`` rule set (its ``hqla`` and ``hqla_adequacy`` tables).
+    reporting_currency:
+        Currency of the ``ALL`` rows (``fx_rc`` converts to it).
+    hqla:
+        The output of :func:`~.hqla.classify_hqla` when already computed (its assumptions are
+        then the caller's); computed here otherwise.
+    settings:
+        :class:`~.lcr.LcrSettings`: ``home_country`` of the HQLA classification (defaults when None).
+
+    Raises
+    ------
+    ConfigError
+        For a rule set without the ``hqla_adequacy`` table (Basel: a China-only indicator).
     """
-    del reporting_currency
-    if "hqla_adequacy" not in rules.tables:
+    if TABLE not in rules.tables:
         raise ConfigError(
-            f"the HQLA adequacy ratio (G26) is a China-only indicator; rule set {rules.rule_set!r} has no table for it"
+            f"the HQLA adequacy ratio (优质流动性资产充足率, G26) is a China-only indicator; rule set "
+            f"{rules.rule_set!r} has no {TABLE} table (use rule_set china)"
         )
-    table = rules["hqla_adequacy"]
+    settings = settings or LcrSettings()
+    table = rules[TABLE]
     out: list[Assumption] = []
-    work = _classify(frame, hqla)
+    if hqla is None:
+        hqla, found = classify_hqla(frame, rules, home_country=settings.home_country)
+        out.extend(found)
+    enum = pl.Enum(sorted(table.rows))
+
+    def E(code: str) -> pl.Expr:  # noqa: N802 - a category literal
+        table.rule(code)  # a ConfigError naming the table when the row is missing
+        return pl.lit(code, dtype=enum)
+
+    work = with_hqla(frame, hqla, ("hqla_level", "hqla_category", "hqla_market_value"))
+    work = work.hstack(derivative_flows(work))
+    work = work.hstack(_stock_columns(work, table, sorted(rules["hqla"].rows), enum))
+    source = work.lazy().with_row_index("_pos")
+
+    it, sub, cls, side = pl.col("instrument_type"), pl.col("product_subtype"), pl.col("cp_class"), pl.col("side")
+    on_bs = pl.col("on_balance_sheet").fill_null(True)
+    liability = (side == "liability") & on_bs
+    asset = (side == "asset") & on_bs
+    bal = pl.col("balance").fill_null(0.0)
+    repo_type = pl.col("repo_type")
+    settlement = pl.col("is_operational").fill_null(False) | sub.is_in(("settlement", "nostro", "vostro")).fill_null(
+        False
+    )
+    stock_cat, rating_ok = pl.col("_stock"), pl.col("_rating_ok")
+    in_stock = asset & stock_cat.is_not_null() & rating_ok
+    # outflows
+    deposits = liability & it.is_in(_DEPOSITS)
+    customer = deposits & ~cls.is_in(_FI)
+    interbank = (liability & (it == "interbank_deposit")) | (deposits & cls.is_in(_FI))
+    cat_customer = (
+        pl.when(cls == "retail")
+        .then(E("out_savings"))
+        .when(cls == "small_business")
+        .then(E("out_small_business"))
+        .when(cls.is_in(("sovereign", "central_bank")))
+        .then(E("out_institutional"))
+        .otherwise(E("out_corporate"))
+    )
+    cb_funding = liability & ((it == "central_bank_borrowing") | ((it == "repo") & (cls == "central_bank")))
+    repo = liability & (it == "repo") & ~cb_funding
+    issued = liability & (it == "debt_security")
+    given = (side == "asset") & ((it == "loan_commitment") & ~on_bs | (it == "revolving_credit"))
+    off_asset = ~on_bs & (side == "asset")
+    net = pl.col("_dn")
+    # inflows
+    inflow_rows = (
+        asset
+        & pl.col("performing").fill_null(False)
+        & ~in_stock
+        & ~it.is_in(("cash", "central_bank_reserve", "derivative_leg"))
+    )
+    cat_in = (
+        pl.when(it == "bill_discount")
+        .then(E("in_bills"))
+        .when(it.is_in(("loan", "revolving_credit")) & cls.is_in(("retail", "small_business")))
+        .then(E("in_loans_retail"))
+        .when(it.is_in(("loan", "revolving_credit")))
+        .then(E("in_loans_corporate"))
+        .when((it == "interbank_deposit") & settlement)
+        .then(E("in_placements_settlement"))
+        .when(it == "interbank_deposit")
+        .then(E("in_placements_financing"))
+        .when(it == "interbank_lending")
+        .then(E("in_interbank_lending"))
+        .when((it == "reverse_repo") & (repo_type == "pledged"))
+        .then(E("in_reverse_repo_pledged"))
+        .when(it == "reverse_repo")
+        .then(E("in_reverse_repo_outright"))
+        .when((it == "debt_security") & (sub == "ncd"))
+        .then(E("in_held_ncd"))
+        .when(it == "debt_security")
+        .then(E("in_bonds"))
+        .otherwise(E("in_other"))
+    )
+    sign = pl.when(net > 0).then(1.0).otherwise(-1.0)
+    pieces = [
+        Piece(in_stock, "hqla", stock_cat, pl.col("hqla_market_value")),
+        Piece(customer, "outflow", cat_customer, bal),
+        Piece(
+            interbank,
+            "outflow",
+            pl.when(settlement).then(E("out_interbank_settlement")).otherwise(E("out_interbank_financing")),
+            bal,
+        ),
+        Piece(liability & (it == "interbank_lending"), "outflow", E("out_interbank_borrowing"), P30),
+        Piece(cb_funding, "outflow", E("out_central_bank"), P30),
+        Piece(
+            repo,
+            "outflow",
+            pl.when(repo_type == "outright").then(E("out_repo_outright")).otherwise(E("out_repo_pledged")),
+            P30,
+        ),
+        Piece(issued, "outflow", pl.when(sub == "ncd").then(E("out_issued_ncd")).otherwise(E("out_issued_bonds")), P30),
+        Piece(liability & (it == "other_liability"), "outflow", E("out_other"), P30),
+        Piece(
+            (it == "derivative_leg") & (net.abs() > _EPS),
+            pl.when(net > 0).then(component("outflow")).otherwise(component("inflow")),
+            pl.when(net > 0).then(E("out_derivatives_net")).otherwise(E("in_derivatives_net")),
+            pl.col("_ds") * sign,
+            present=pl.lit(True),
+        ),
+        Piece(
+            given,
+            "outflow",
+            pl.when(pl.col("unconditionally_cancellable").fill_null(False))
+            .then(E("out_commitments_revocable"))
+            .otherwise(E("out_commitments_other")),
+            pl.col("undrawn_amount").fill_null(0.0),
+        ),
+        Piece(off_asset & (it == "acceptance"), "outflow", E("out_commitments_other"), bal),
+        Piece(off_asset & it.is_in(("guarantee", "letter_of_credit")), "outflow", E("out_guarantees"), bal),
+        Piece(inflow_rows, "inflow", cat_in, P30),
+    ]
+    factors = {c: {code: r.factor for code, r in table.rows.items()} for c in COMPONENT.categories.to_list()}
+    detail = build_detail(source, pieces, enum, factors)
+    check_factors(detail, _TABLES, rules.rule_set)
+
+    checks = (
+        (
+            customer & (cls == "unknown"),
+            "deposit_without_depositor_type",
+            "customer deposit without counterparty_type (personal, small business, corporate or institution unknown)",
+            "large and medium corporate deposit, 35% (the highest customer-deposit factor of G26)",
+        ),
+        (
+            repo & repo_type.is_null() & (P30 > _EPS),
+            "repo_type_unknown",
+            "repo due within 30 days without repo_type (outright or pledged)",
+            "pledged repo (2.2.3.2; both repo rows run off at the same rate)",
+        ),
+        (
+            inflow_rows & (it == "reverse_repo") & repo_type.is_null() & (P30 > _EPS),
+            "reverse_repo_type_unknown",
+            "reverse repo due within 30 days without repo_type (outright or pledged)",
+            "outright reverse repo (3.2.3.1, 0% inflow)",
+        ),
+        (
+            given & pl.col("unconditionally_cancellable").is_null(),
+            "commitment_cancellability_unknown",
+            "commitment without unconditionally_cancellable",
+            "not cancellable: other commitments (2.5.2.2, 10%)",
+        ),
+        (
+            asset & stock_cat.is_not_null() & pl.col("_unrated"),
+            "local_government_bond_without_rating",
+            "local-government bond in the HQLA stock without a usable external_rating (G26 1.2.2 needs AA-)",
+            "not in the G26 stock (its maturing principal is a bond inflow, 3.3)",
+        ),
+    )
+    flags = source.select(
+        "position_id", "balance", "fx_rc", *[m.fill_null(False).alias(f"_m{k}") for k, (m, *_) in enumerate(checks)]
+    ).collect()
+    for k, (_, code, message, assumption) in enumerate(checks):
+        record_assumption(
+            flags,
+            pl.col(f"_m{k}"),
+            measure=MEASURE,
+            code=f"{MEASURE}.{code}",
+            message=message,
+            assumption=assumption,
+            out=out,
+        )
+    in_g26 = np.zeros(frame.height, dtype=bool)
+    in_g26[detail["_pos"].to_numpy()] = True
     record_assumption(
-        frame,
-        (pl.col("side").cast(pl.String) == "liability")
-        & pl.col("instrument_type").cast(pl.String).is_in(["deposit_demand", "deposit_term", "deposit_notice"])
-        & pl.col("cp_class").cast(pl.String).fill_null("unknown").is_in(["unknown", "other"]),
+        flags,
+        pl.Series(in_g26) & (pl.col("fx_rc").is_nan() | pl.col("fx_rc").is_null()),
         measure=MEASURE,
-        code="hqla_adequacy.deposit_without_depositor_type",
-        message="deposits whose depositor type (personal, small business, corporate, institution) is unknown",
-        assumption="large and medium corporate deposits, 35% (the highest customer-deposit factor of G26)",
+        code=f"{MEASURE}.missing_fx_rate",
+        message="contract in the HQLA adequacy ratio without an FX rate to the reporting currency",
+        assumption="left out of the ALL rows (kept in its currency's ratio)",
         out=out,
     )
-    pieces = work.filter(
-        pl.col("_cat").is_not_null() & (pl.col("_amount") != 0.0) & (pl.col("instrument_type") != "derivative_leg")
-    ).select("row", pl.col("_cat").cast(pl.String).alias("category"), pl.col("_amount").alias("amount"))
-    detail = pl.concat([pieces, _derivatives(work)])
-    factors = table.to_frame().select(pl.col("code").alias("category"), "factor", "line", "label_zh", "label_en")
-    detail = (
-        detail.join(factors, on="category", how="left")
-        .join(frame.select("row", "currency", "fx_rc"), on="row", how="left")
-        .with_columns(
-            pl.when(pl.col("category").str.starts_with("l"))
-            .then(_s("hqla"))
-            .when(pl.col("category").str.starts_with("out_"))
-            .then(_s("outflow"))
-            .otherwise(_s("inflow"))
-            .alias("component"),
-            (pl.col("amount") * pl.col("factor")).alias("weighted_amount"),
-        )
-        .sort("row", "category")
-    )
-    fx_ok = pl.col("fx_rc").is_not_null() & pl.col("fx_rc").is_not_nan()
-    per = ordered_group_by(detail, "currency", "component", "category").agg(
-        pl.col("amount").sum(),
-        pl.col("weighted_amount").sum(),
-        pl.col("row").n_unique().cast(pl.Int64).alias("contracts"),
-    )
-    all_ = (
-        ordered_group_by(detail.filter(fx_ok), "component", "category")
-        .agg(
-            (pl.col("amount") * pl.col("fx_rc")).sum().alias("amount"),
-            (pl.col("weighted_amount") * pl.col("fx_rc")).sum().alias("weighted_amount"),
-            pl.col("row").n_unique().cast(pl.Int64).alias("contracts"),
-        )
-        .with_columns(_s("ALL").alias("currency"))
-    )
-    cat_lines = pl.concat([per, all_.select(per.columns)]).join(factors, on="category", how="left")
+
     cap2 = table.factor("param.level2_cap")
-    inflow_cap = table.factor("param.inflow_cap")
-    summary: list[dict[str, object]] = []
-    ratios: dict[str, float] = {}
-    for ccy in sorted(cat_lines["currency"].unique().to_list()):
-        c = cat_lines.filter(pl.col("currency") == ccy)
 
-        def total(cond: pl.Expr, c: pl.DataFrame = c) -> float:
-            return float(c.filter(cond)["weighted_amount"].sum())
-
-        l1 = total(pl.col("category").str.starts_with("l1_"))
-        l2 = total(pl.col("category").str.starts_with("l2_"))
+    def cap(_cur: str, v: dict[str, float]) -> tuple[float, list[tuple[str, str, float, float]]]:
+        l1, l2 = v["level_1"], v["level_2a"] + v["level_2b"]
         adj = max(l2 - cap2 * l1, 0.0)
-        stock = l1 + l2 - adj
-        outflows = total(pl.col("component") == "outflow")
-        inflows = total(pl.col("component") == "inflow")
-        capped = min(inflows, inflow_cap * outflows)
-        net = outflows - capped
-        ratio = stock / net if net > 0 else (float("inf") if stock > 0 else float("nan"))
-        ratios[ccy] = ratio
-        for component, category, value in (
-            ("hqla", "hqla_total", stock),
-            ("cap_adjustment", "adj_level2", adj),
-            ("outflow", "outflows_total", outflows),
-            ("inflow", "inflows_total", inflows),
-            ("inflow", "inflows_capped", capped),
-            ("net_outflow", "net_outflows", net),
-            ("ratio", "hqla_adequacy", ratio),
-        ):
-            summary.append(
-                {
-                    "currency": ccy,
-                    "component": component,
-                    "category": category,
-                    "amount": None,
-                    "weighted_amount": value,
-                }
-            )
-    summary_frame = pl.DataFrame(
-        summary,
-        schema={
-            "currency": pl.String,
-            "component": pl.String,
-            "category": pl.String,
-            "amount": pl.Float64,
-            "weighted_amount": pl.Float64,
-        },
-    ).with_columns(
-        pl.col("category").replace_strict(_SUMMARY_ZH, default=None, return_dtype=pl.String).alias("label_zh"),
-        pl.col("category").replace_strict(_SUMMARY_EN, default=None, return_dtype=pl.String).alias("label_en"),
+        return l1 + l2 - adj, [("cap_adjustment", "adj_level2", l2, adj)]
+
+    no_unwind = pl.DataFrame(
+        schema={"row": pl.UInt32, "currency": pl.String, "fx_rc": pl.Float64, "_level": pl.String, "_adj": pl.Float64}
     )
-    lines = pl.concat([cat_lines, summary_frame], how="diagonal_relaxed").with_columns(
-        _s(rules.rule_set).alias("rule_set")
+    lines, ratios, _stocks = summarise(
+        detail,
+        no_unwind,
+        rules,
+        reporting_currency=reporting_currency,
+        tables=_TABLES,
+        cap=cap,
+        inflow_cap=table.factor("param.inflow_cap"),
+        ratio_category="hqla_adequacy",
     )
-    lines = lines.select(
-        "rule_set", "currency", "component", "category", "line", "label_zh", "label_en", "amount", "factor",
-        "weighted_amount", "contracts",
-    ).sort("currency", "component", "category")  # fmt: skip
-    # one line per contract: deposits, stock and flows are exclusive, derivatives sit on the deal's
-    # first leg (which has no other line)
-    contracts = detail.select(
-        "row",
-        pl.col("category").alias("g26_category"),
-        pl.col("factor").alias("g26_factor"),
-        pl.col("weighted_amount").alias("g26_weighted_amount"),
-    )
+    contracts = main_line(frame["row"], detail, "g26")
     return HqlaAdequacyResult(
         lines=lines,
-        detail=detail.select("row", "currency", "component", "category", "amount", "factor", "weighted_amount"),
         contracts=contracts,
+        detail=detail.select(
+            "row",
+            "currency",
+            as_string("component", COMPONENT),
+            as_string("category", enum),
+            "amount",
+            "factor",
+            "weighted_amount",
+        ),
         ratio=ratios,
         assumptions=out,
+        overrides=[m for m in rules.overrides_applied() if f"/{TABLE}/" in m],
     )
-
-
-_SUMMARY_ZH = {
-    "hqla_total": "优质流动性资产",
-    "adj_level2": "二级资产上限调整",
-    "outflows_total": "未来30天现金流出量",
-    "inflows_total": "未来30天现金流入量",
-    "inflows_capped": "可计入的现金流入量（不超过流出的75%）",
-    "net_outflows": "未来30天现金净流出量",
-    "hqla_adequacy": "优质流动性资产充足率",
-}
-_SUMMARY_EN = {
-    "hqla_total": "High-quality liquid assets",
-    "adj_level2": "Level 2 cap adjustment",
-    "outflows_total": "Cash outflows, 30 days",
-    "inflows_total": "Cash inflows, 30 days",
-    "inflows_capped": "Inflows counted (at most 75% of outflows)",
-    "net_outflows": "Net cash outflows, 30 days",
-    "hqla_adequacy": "HQLA adequacy ratio",
-}

@@ -37,10 +37,11 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from openalm.measures.liquidity.assumptions import Assumption, record_assumption
+from openalm.measures.liquidity.assumptions import Assumption
 from openalm.measures.liquidity.cn_ratios import (
     CURRENCY_COLUMNS,
     CnRatioSettings,
+    _record,
     currency_column_sums,
     liquidity_ratio,
 )
@@ -171,7 +172,7 @@ def compute_indicators(
     g22_rules = rules if rules is not None and rules.rule_set == "china" else None
     g22, _ = liquidity_ratio(frame, g22_rules, settings=settings, assumptions=out)
     liquid = dict(g22.filter(pl.col("code") == "liquid_assets").select("currency_column", "amount").iter_rows())
-    record_assumption(
+    _record(
         frame,
         (pl.col("side") == "liability")
         & pl.col("instrument_type").is_in(["deposit_demand", "deposit_term", "deposit_notice"])
