@@ -31,7 +31,18 @@ Pieces of a contract
   in the frame, so none is deducted (recorded as an assumption). A deal is booked on its first leg
   (lowest ``row``), converted to that leg's currency. The effective factor of the net line depends
   on the whole portfolio: ``detail`` and ``contracts`` carry the ALL-currency factor, each currency's
-  line uses that currency's own DA and DL.
+  line uses that currency's own DA and DL. Legs without an FX rate cannot be netted and are left
+  out (they are in the ``nsfr.fx_rate_missing`` assumption).
+
+Computation
+-----------
+The classification is one lazy polars query (collected twice: before and after the deposit
+insurance allocation) giving each row small integer codes (component, category of its two
+portions, maturity) and its amount per maturity column; categories are ``when`` chains of code
+literals, the most compared code columns are cast to ``Categorical``. Pieces, lines and the
+contract table are then built from numpy arrays: factors are looked up in a (component, category,
+maturity) array, lines are summed with ``np.bincount`` on a cell code (a line adds its pieces in
+``detail`` order, so sums are the same bit for bit in every run) and names are attached last.
 
 Rule-set specifics live in the tables only; Python holds no factor. Categories that cannot be
 determined from the data get a documented, conservative category and an
@@ -46,12 +57,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import polars as pl
 from pydantic import BaseModel, Field
 
 from openalm.errors import ConfigError, DataError, SchemaError
 from openalm.measures.liquidity.assumptions import Assumption, record_assumption
-from openalm.measures.liquidity.frame import BANDS, FRAME_SCHEMA, band_ends, ordered_group_by
+from openalm.measures.liquidity.frame import BANDS, FRAME_SCHEMA, band_ends
 from openalm.measures.liquidity.rules import RuleSet, RuleTable, load_rule_table
 
 __all__ = ["MATURITIES", "NsfrResult", "NsfrSettings", "compute_nsfr"]
@@ -69,6 +82,7 @@ _LENDING = ("loan", "bill_discount", "revolving_credit", "reverse_repo", "interb
 _FI = ("bank", "other_financial")
 _RETAIL = ("retail", "small_business")
 _LISTED = ("cn_interbank", "cn_exchange", "foreign_listed")
+_CODE_COLUMNS: tuple[str, ...] = ("instrument_type", "cp_class")
 
 _LT6 = [name for name, _ in BANDS[:5]]  # d1 d7 d30 d90 m6
 _612 = [BANDS[5][0]]  # y1
@@ -233,7 +247,8 @@ def _sum(cols: list[str]) -> pl.Expr:
 
 
 def _bucket(days: pl.Expr, d6: int, d12: int) -> pl.Expr:
-    return pl.when(days <= d6).then(pl.lit("lt_6m")).when(days <= d12).then(pl.lit("6m_1y")).otherwise(pl.lit("ge_1y"))
+    """Maturity code (``lt_6m``, ``6m_1y``, ``ge_1y``) of a day count."""
+    return pl.when(days <= d6).then(_mat("lt_6m")).when(days <= d12).then(_mat("6m_1y")).otherwise(_mat("ge_1y"))
 
 
 def _cap_in_reporting_currency(frame: pl.DataFrame, asf: RuleTable, reporting_currency: str) -> float | None:
@@ -267,34 +282,121 @@ def _insured(frame: pl.DataFrame, eligible: pl.Expr, cap_rc: float | None) -> pl
     """
     bal = pl.col("balance").fill_null(0.0).clip(lower_bound=0.0)
     given = pl.when(pl.col("insured_amount").is_not_null()).then(pl.min_horizontal(pl.col("insured_amount"), bal))
-    work = frame.select(
-        pl.col("_i"),
-        pl.col("counterparty_id"),
-        eligible.alias("_el"),
-        given.alias("_given"),
-        (bal * pl.col("fx_rc")).alias("_bal_rc"),
-        pl.col("fx_rc"),
+    mask = frame.select(eligible.fill_null(False).alias("_el"))["_el"]
+    work = (
+        frame.select("_i", "counterparty_id", "balance", "insured_amount", "fx_rc")
+        .filter(mask)
+        .select(
+            pl.col("_i"),
+            pl.col("counterparty_id"),
+            given.alias("_given"),
+            (bal * pl.col("fx_rc")).alias("_bal_rc"),
+            pl.col("fx_rc"),
+        )
     )
+    insured = pl.zeros(frame.height, pl.Float64, eager=True).scatter(work["_i"], work["_given"].fill_null(0.0))
     if cap_rc is None:
-        none = pl.when(pl.col("_el")).then(pl.col("_given").fill_null(0.0)).otherwise(0.0)
-        return work.select(none.alias("_insured"))["_insured"]
-    base = work.select(pl.when(pl.col("_el")).then(pl.col("_given").fill_null(0.0)).otherwise(0.0).alias("_insured"))
-    # allocation only over the depositors' eligible accounts (usually a small part of the frame)
-    sub = work.filter(pl.col("_el") & pl.col("counterparty_id").is_not_null())
+        return insured
+    # allocation over the depositors' eligible accounts (usually a small part of the frame)
+    sub = work.filter(pl.col("counterparty_id").is_not_null())
+    if sub.height == 0:
+        return insured
     can = pl.col("_given").is_null() & pl.col("_bal_rc").is_finite()
     used = pl.when(pl.col("_given").is_not_null()).then(pl.col("_given") * pl.col("fx_rc")).otherwise(0.0).fill_nan(0.0)
-    sub = sub.with_columns(
+    # each depositor's accounts together, in row order (a stable sort)
+    sub = sub.sort("counterparty_id", maintain_order=True).select(
+        "_i",
+        "fx_rc",
+        can.alias("_can"),
         pl.when(can).then(pl.col("_bal_rc")).otherwise(0.0).alias("_alloc_base"),
         used.alias("_used_rc"),
+        pl.col("counterparty_id").rle_id().alias("_dep"),
     )
-    sub = sub.with_columns(
-        (pl.lit(cap_rc) - pl.col("_used_rc").sum().over("counterparty_id")).clip(lower_bound=0.0).alias("_room"),
-        # rows are in _i order, which over() keeps within each depositor
-        (pl.col("_alloc_base").cum_sum().over("counterparty_id") - pl.col("_alloc_base")).alias("_before"),
-    )
-    alloc_rc = pl.min_horizontal((pl.col("_room") - pl.col("_before")).clip(lower_bound=0.0), pl.col("_alloc_base"))
-    sub = sub.filter(can).select("_i", (alloc_rc / pl.col("fx_rc")).alias("_v"))
-    return base["_insured"].scatter(sub["_i"], sub["_v"])
+    dep = sub["_dep"].cast(pl.Int64).to_numpy()
+    alloc_base = sub["_alloc_base"].to_numpy()
+    room = _sums(dep, sub["_used_rc"].to_numpy(), 0)[dep]
+    room = np.maximum(cap_rc - room, 0.0)
+    before = _running_sum(dep, alloc_base) - alloc_base  # the depositor's earlier accounts
+    alloc_rc = np.minimum(np.maximum(room - before, 0.0), alloc_base)
+    can_rows = sub["_can"].to_numpy()
+    values = alloc_rc[can_rows] / sub["fx_rc"].to_numpy()[can_rows]
+    return insured.scatter(sub["_i"].filter(sub["_can"]), values)
+
+
+def _sums(index: npt.NDArray[np.int64], values: npt.NDArray[np.float64], size: int) -> npt.NDArray[np.float64]:
+    """Sum of ``values`` per ``index`` (``size`` slots at least), each slot added in array order:
+    the same bits in every run (a parallel group-by adds in a thread-dependent order)."""
+    return np.bincount(index, weights=values, minlength=size).astype(np.float64, copy=False)
+
+
+def _running_sum(group: npt.NDArray[np.int64], values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Running sum of ``values`` within each group of the sorted group codes ``group``, added in
+    order (as ``cum_sum().over(group)``): one vectorised step per position within a group."""
+    n = group.size
+    first = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    pos = np.arange(n) - np.repeat(first, np.diff(np.r_[first, n]))
+    out = values.copy()
+    if n == 0 or pos.max() == 0:
+        return out
+    by_pos = np.argsort(pos, kind="stable")
+    ends = np.cumsum(np.bincount(pos))
+    for p in range(1, ends.size):
+        idx = by_pos[ends[p - 1] : ends[p]]
+        out[idx] = out[idx - 1] + values[idx]
+    return out
+
+
+# --------------------------------------------------------------------------------------- codes
+
+#: Every category the classification below names (the rule tables may add more through overrides).
+_PY_CATEGORIES = (
+    "regulatory_capital", "issued_ncd", "issued_securities", "other_liabilities", "no_maturity_liabilities",
+    "retail_stable", "retail_less_stable", "operational_deposits", "central_bank_secured_funding",
+    "central_bank_funding", "fi_secured_funding", "fi_funding", "corporate_sovereign_funding",
+    "derivative_liabilities", "other_assets", "cash_central_bank", "hqla_l1", "hqla_l2a", "hqla_l2b",
+    "securities_non_hqla", "listed_equities", "central_bank_claims", "operational_deposits_held",
+    "fi_loans_secured_l1", "fi_loans", "residential_mortgages_low_rw", "residential_mortgages", "loans_low_rw",
+    "loans_non_fi", "obs_revocable", "obs_irrevocable", "obs_trade_finance", "obs_other", "encumbered_ge_1y",
+    "encumbered_6m_1y", "net_derivative_assets", "derivative_liabilities_addon",
+)  # fmt: skip
+_COMPONENTS = ("asf", "rsf")
+_MAX_CODES = 255  # category codes are UInt8
+
+#: Pieces or per-row values as numpy arrays by name (``i, comp, cat, mat, amount, factor, weighted``).
+_Arrays = dict[str, npt.NDArray[Any]]
+
+
+@dataclass(frozen=True)
+class _Codes:
+    """Small integer codes of the categories, so a million rows carry bytes, not strings.
+
+    ``names`` is sorted, so comparing codes orders categories as their names; ``factors[c, k, m]``
+    is the factor of component ``c`` (0 asf, 1 rsf), category ``k``, maturity ``m`` (NaN where
+    the rule tables have none).
+    """
+
+    names: tuple[str, ...]
+    index: dict[str, int]
+    factors: npt.NDArray[np.float64]
+
+    @classmethod
+    def of(cls, asf_f: pl.DataFrame, rsf_f: pl.DataFrame) -> _Codes:
+        names = tuple(sorted(set(_PY_CATEGORIES) | set(asf_f["category"]) | set(rsf_f["category"])))
+        if len(names) > _MAX_CODES:
+            raise ConfigError(f"NSFR rule tables define {len(names)} categories; at most {_MAX_CODES} are supported")
+        index = {name: k for k, name in enumerate(names)}
+        factors = np.full((2, len(names), len(MATURITIES)), np.nan)
+        for comp, table in enumerate((asf_f, rsf_f)):
+            for cat, mat, factor in table.select("category", "maturity", "factor").iter_rows():
+                factors[comp, index[cat], MATURITIES.index(mat)] = factor
+        return cls(names, index, factors)
+
+    def lit(self, name: str) -> pl.Expr:
+        return pl.lit(self.index[name], dtype=pl.UInt8)
+
+
+def _mat(name: str) -> pl.Expr:
+    return pl.lit(MATURITIES.index(name), dtype=pl.UInt8)
 
 
 # --------------------------------------------------------------------------------------- main
@@ -353,40 +455,35 @@ def compute_nsfr(
     asf_f = _factor_rows(tabs.asf, "lt_6m")
     rsf_f = _factor_rows(tabs.rsf, "ge_1y")
     cats = {"asf": set(asf_f["category"].to_list()), "rsf": set(rsf_f["category"].to_list())}
+    codes = _Codes.of(asf_f, rsf_f)
 
-    f = _classify(f, tabs, settings, d6, d12, reporting_currency, cats, assumptions)
-    pieces = _pieces(f)
-    detail = _apply_factors(pieces, asf_f, rsf_f)
-    deriv = _derivatives(f, tabs, assumptions)
-    detail_all = pl.concat([detail, deriv], how="vertical")
+    c = _classify(f, tabs, settings, d6, d12, reporting_currency, cats, codes, assumptions)
+    pieces, per_row = _pieces(c, codes)
+    deriv = _derivatives(f, tabs, codes, assumptions)
+    pieces = {k: np.concatenate([pieces[k], deriv[k]]) for k in pieces}
 
-    idx = detail_all["_i"]
-    keyed = detail_all.with_columns(
-        f["row"].gather(idx).alias("row"),
-        f["currency"].gather(idx).alias("currency"),
-        f["fx_rc"].gather(idx).alias("fx_rc"),
+    ccy, currencies = _currency_codes(f["currency"])
+    fx = f["fx_rc"].to_numpy()
+    bad_fx = f.select(
+        pl.col("position_id"), pl.col("balance"), pl.lit(0.0).alias("fx_rc"), pl.col("fx_rc").alias("_fx")
     )
-    bad_fx = f.filter(~pl.col("fx_rc").is_finite() | pl.col("fx_rc").is_null())
-    if bad_fx.height:
-        record_assumption(
-            f.with_columns(pl.lit(0.0).alias("fx_rc")),
-            pl.col("_i").is_in(bad_fx["_i"].implode()),
-            measure=_MEASURE,
-            code="nsfr.fx_rate_missing",
-            message="no FX rate to the reporting currency (amount_rc shown as 0)",
-            assumption="left out of the ALL-currency NSFR; kept in the contract-currency lines",
-            out=assumptions,
-        )
-    lines = _lines(keyed, tabs, asf_f, rsf_f)
+    record_assumption(
+        bad_fx,
+        ~pl.col("_fx").is_finite() | pl.col("_fx").is_null(),
+        measure=_MEASURE,
+        code="nsfr.fx_rate_missing",
+        message="no FX rate to the reporting currency (amount_rc shown as 0)",
+        assumption="left out of the ALL-currency NSFR; kept in the contract-currency lines",
+        out=assumptions,
+    )
+    lines = _lines(pieces, ccy, currencies, fx, f.height, codes, tabs, asf_f, rsf_f)
     ratio = {
         r["currency"]: (math.nan if r["weighted_amount"] is None else float(r["weighted_amount"]))
         for r in lines.filter(pl.col("component") == "ratio").iter_rows(named=True)
     }
-    detail_out = keyed.select(
-        pl.col("row"), "component", "category", "maturity", "amount", "factor", "weighted_amount"
-    ).cast(DETAIL_SCHEMA)  # type: ignore[arg-type]
-    contracts = _contracts(f, detail_out)
-    return NsfrResult(lines=lines, contracts=contracts, detail=detail_out, ratio=ratio, assumptions=assumptions)
+    detail = _detail(f["row"], pieces, codes)
+    contracts = _contracts(f["row"], per_row, deriv, codes)
+    return NsfrResult(lines=lines, contracts=contracts, detail=detail, ratio=ratio, assumptions=assumptions)
 
 
 def _hqla_column(
@@ -442,9 +539,25 @@ def _classify(
     d12: int,
     reporting_currency: str,
     cats: Mapping[str, set[str]],
+    codes: _Codes,
     assumptions: list[Assumption],
 ) -> pl.DataFrame:
-    """Add ``_comp, _cat_a, _cat_b, _share_b, _b_floor, _a_<maturity>, _overdue`` to the frame."""
+    """Classify every row: ``_comp`` (0 asf, 1 rsf, null outside), ``_cat_a``, ``_cat_b`` (category
+    codes), ``_share_b``, ``_b_floor``, ``_overdue`` and ``_a_0 .. _a_3`` (amount per maturity code;
+    the amounts are meaningful where ``_comp`` is set, :func:`_pieces` reads no other row).
+
+    Categories are small integer codes (:class:`_Codes`) built with ``when`` chains of literals.
+    The steps are one lazy query (collected before the deposit insurance allocation and at the
+    end), so repeated subexpressions are evaluated once and only the needed columns are touched.
+    """
+    k = codes.lit
+    has_override = f["nsfr_category_override"].null_count() < f.height
+    cap_rc = _cap_in_reporting_currency(f, tabs.asf, reporting_currency)
+    # the code columns compared most often, as Categorical: comparing a Categorical with a string
+    # literal compares small integer codes (the run's frame already holds them so)
+    lf = f.lazy().with_columns(
+        pl.col(name).cast(pl.Categorical) for name in _CODE_COLUMNS if f.schema[name] == pl.String
+    )
     it = pl.col("instrument_type")
     cp = pl.col("cp_class")
     sub = pl.col("product_subtype")
@@ -455,32 +568,30 @@ def _classify(
     asset = (on_bs & ~deriv & (pl.col("side") == "asset")).fill_null(False)
     obs = (~on_bs & ~deriv & (pl.col("side") == "asset")).fill_null(False)
     performing = pl.col("performing").fill_null(True)
-    f, (deriv, equity, liab, asset, obs, performing) = _materialise(
-        f, deriv=deriv, equity=equity, liab=liab, asset=asset, obs=obs, performing=performing
+    lf, (deriv, equity, liab, asset, obs, performing) = _materialise(
+        lf, deriv=deriv, equity=equity, liab=liab, asset=asset, obs=obs, performing=performing
     )
 
-    f = f.with_columns(
-        pl.when(liab).then(pl.lit("asf")).when(asset | obs).then(pl.lit("rsf")).otherwise(None).alias("_comp"),
+    lf = lf.with_columns(
+        pl.when(liab).then(pl.lit(0, dtype=pl.UInt8)).when(asset | obs).then(pl.lit(1, dtype=pl.UInt8)).alias("_comp"),
         _sum([f"principal_{b}" for b in _LT6]).alias("_p_lt6"),
         _sum([f"principal_{b}" for b in _612]).alias("_p_612"),
         _sum([f"principal_{b}" for b in _GE1]).alias("_p_ge1"),
     )
-    f = f.with_columns((pl.col("_p_lt6") + pl.col("_p_612") + pl.col("_p_ge1")).alias("_p_tot"))
+    lf = lf.with_columns((pl.col("_p_lt6") + pl.col("_p_612") + pl.col("_p_ge1")).alias("_p_tot"))
 
     # ---- earliest possible maturity of liabilities
     holder_call = pl.col("call_type").is_in(["holder", "both"])
-    option_days = pl.min_horizontal(
+    options = [
         pl.col("next_withdrawal_days"),
         pl.when(holder_call).then(pl.col("next_call_days")),
         pl.when(it == "deposit_notice").then(pl.col("notice_period_days")),
-        pl.when(
-            pl.lit(settings.early_withdrawal_as_demand)
-            & (it == "deposit_term")
-            & pl.col("early_withdrawal_allowed").fill_null(False)
-        ).then(pl.lit(0, dtype=pl.Int32)),
-    )
-    liab_days = pl.min_horizontal(option_days, pl.col("maturity_days"))
-    f = f.with_columns(option_days.alias("_opt_days"), liab_days.alias("_liab_days"))
+    ]
+    if settings.early_withdrawal_as_demand:
+        early = (it == "deposit_term") & pl.col("early_withdrawal_allowed").fill_null(False)
+        options.append(pl.when(early).then(pl.lit(0, dtype=pl.Int32)))
+    lf = lf.with_columns(pl.min_horizontal(options).alias("_opt_days"))
+    lf = lf.with_columns(pl.min_horizontal(pl.col("_opt_days"), pl.col("maturity_days")).alias("_liab_days"))
 
     # ---- ASF categories
     ten_plus = pl.col("_liab_days").is_null() | (pl.col("_liab_days") > d12)
@@ -492,18 +603,21 @@ def _classify(
         cp.is_in(_FI) | ((cp == "unknown") & it.is_in(["interbank_deposit", "interbank_lending", "repo"]))
     ).fill_null(False)
     cb_like = ((cp == "central_bank") | (it == "central_bank_borrowing")).fill_null(False)
+    lf, (capital, dated, fi_like, cb_like) = _materialise(
+        lf, capital=capital, dated=dated, fi_like=fi_like, cb_like=cb_like
+    )
     cp_cat = (
         pl.when(cb_like & (it == "repo"))
-        .then(pl.lit("central_bank_secured_funding"))
+        .then(k("central_bank_secured_funding"))
         .when(cb_like)
-        .then(pl.lit("central_bank_funding"))
+        .then(k("central_bank_funding"))
         .when(fi_like & (it == "repo"))
-        .then(pl.lit("fi_secured_funding"))
+        .then(k("fi_secured_funding"))
         .when(fi_like)
-        .then(pl.lit("fi_funding"))
+        .then(k("fi_funding"))
         .when(cp.is_in(["corporate", "sovereign", "other"]))
-        .then(pl.lit("corporate_sovereign_funding"))
-        .otherwise(pl.lit("fi_funding"))
+        .then(k("corporate_sovereign_funding"))
+        .otherwise(k("fi_funding"))
     )
     unknown_funding = (
         liab
@@ -516,39 +630,33 @@ def _classify(
         & ~fi_like
     )
     retail = (liab & ~capital & ~it.is_in(["debt_security", "other_liability"]) & cp.is_in(_RETAIL)).fill_null(False)
+    lf, (unknown_funding, retail, cp_cat) = _materialise(
+        lf, unknown_funding=unknown_funding, retail=retail, cp_cat=cp_cat
+    )
     operational = (
         liab & ~capital & ~retail & pl.col("is_operational").fill_null(False) & (cp.is_in(_FI) | (cp == "central_bank"))
     ).fill_null(False)
-    f, (capital, dated, fi_like, cb_like, unknown_funding, retail, operational, cp_cat) = _materialise(
-        f,
-        capital=capital,
-        dated=dated,
-        fi_like=fi_like,
-        cb_like=cb_like,
-        unknown_funding=unknown_funding,
-        retail=retail,
-        operational=operational,
-        cp_cat=cp_cat,
-    )
+    lf, (operational,) = _materialise(lf, operational=operational)
     asf_a = (
         pl.when(capital)
-        .then(pl.lit("regulatory_capital"))
+        .then(k("regulatory_capital"))
         .when(it == "debt_security")
-        .then(pl.when(sub == "ncd").then(pl.lit("issued_ncd")).otherwise(pl.lit("issued_securities")))
+        .then(pl.when(sub == "ncd").then(k("issued_ncd")).otherwise(k("issued_securities")))
         .when(it == "other_liability")
-        .then(pl.when(dated).then(pl.lit("other_liabilities")).otherwise(pl.lit("no_maturity_liabilities")))
+        .then(pl.when(dated).then(k("other_liabilities")).otherwise(k("no_maturity_liabilities")))
         .when(retail)
-        .then(pl.lit("retail_stable"))
+        .then(k("retail_stable"))
         .when(operational)
-        .then(pl.lit("operational_deposits"))
+        .then(k("operational_deposits"))
         .otherwise(cp_cat)
     )
 
     # retail stability and deposit insurance
     criteria = pl.col("is_transactional").fill_null(False) | pl.col("has_established_relationship").fill_null(False)
-    cap_rc = _cap_in_reporting_currency(f, tabs.asf, reporting_currency)
-    insured = _insured(f, retail, cap_rc)
-    f = f.with_columns(insured.alias("_insured"))
+    f = lf.collect(engine="in-memory")
+    if has_override:
+        _check_overrides(f, cats)
+    lf = f.with_columns(_insured(f, retail, cap_rc).alias("_insured")).lazy()
     bal = pl.col("balance").fill_null(0.0)
     stable_share = pl.when(criteria & (bal > 0)).then((pl.col("_insured") / bal).clip(0.0, 1.0)).otherwise(0.0)
     excess_share: pl.Expr = pl.when(bal > 0).then(
@@ -573,8 +681,8 @@ def _classify(
         False
     )
     lending = (asset & it.is_in(_LENDING)).fill_null(False)
-    f, (security, mortgage, mortgage_low, rehyp, fi_asset, lending) = _materialise(
-        f,
+    lf, (security, mortgage, mortgage_low, rehyp, fi_asset, lending) = _materialise(
+        lf,
         security=security,
         mortgage=mortgage,
         mortgage_low=mortgage_low,
@@ -584,52 +692,48 @@ def _classify(
     )
     rsf_a_on = (
         pl.when(~performing)
-        .then(pl.lit("other_assets"))
+        .then(k("other_assets"))
         .when(it.is_in(["cash", "central_bank_reserve"]))
-        .then(pl.lit("cash_central_bank"))
+        .then(k("cash_central_bank"))
         .when(security & (lvl == "level_1"))
-        .then(pl.lit("hqla_l1"))
+        .then(k("hqla_l1"))
         .when(security & (lvl == "level_2a"))
-        .then(pl.lit("hqla_l2a"))
+        .then(k("hqla_l2a"))
         .when(security & (lvl == "level_2b"))
-        .then(pl.lit("hqla_l2b"))
+        .then(k("hqla_l2b"))
         .when(security & (it == "debt_security"))
-        .then(pl.lit("securities_non_hqla"))
+        .then(k("securities_non_hqla"))
         .when(security & (it == "equity_investment") & pl.col("listing_market").is_in(_LISTED))
-        .then(pl.lit("listed_equities"))
+        .then(k("listed_equities"))
         .when(security)
-        .then(pl.lit("other_assets"))
+        .then(k("other_assets"))
         .when(lending & (cp == "central_bank"))
-        .then(pl.lit("central_bank_claims"))
+        .then(k("central_bank_claims"))
         .when(lending & (it == "interbank_deposit") & pl.col("is_operational").fill_null(False))
-        .then(pl.lit("operational_deposits_held"))
+        .then(k("operational_deposits_held"))
         .when(lending & fi_asset)
         .then(
             pl.when((it == "reverse_repo") & (pl.col("collateral_hqla_level") == "level_1") & rehyp)
-            .then(pl.lit("fi_loans_secured_l1"))
-            .otherwise(pl.lit("fi_loans"))
+            .then(k("fi_loans_secured_l1"))
+            .otherwise(k("fi_loans"))
         )
         .when(lending & mortgage)
-        .then(
-            pl.when(mortgage_low)
-            .then(pl.lit("residential_mortgages_low_rw"))
-            .otherwise(pl.lit("residential_mortgages"))
-        )
+        .then(pl.when(mortgage_low).then(k("residential_mortgages_low_rw")).otherwise(k("residential_mortgages")))
         .when(lending & (rw <= rsf_rw_max).fill_null(False))
-        .then(pl.lit("loans_low_rw"))
+        .then(k("loans_low_rw"))
         .when(lending)
-        .then(pl.lit("loans_non_fi"))
-        .otherwise(pl.lit("other_assets"))
+        .then(k("loans_non_fi"))
+        .otherwise(k("other_assets"))
     )
     revocable = pl.col("unconditionally_cancellable")
     rsf_a_off = (
         pl.when(it.is_in(["loan_commitment", "revolving_credit"]))
-        .then(pl.when(revocable.fill_null(False)).then(pl.lit("obs_revocable")).otherwise(pl.lit("obs_irrevocable")))
+        .then(pl.when(revocable.fill_null(False)).then(k("obs_revocable")).otherwise(k("obs_irrevocable")))
         .when(it == "acceptance")
-        .then(pl.lit("obs_irrevocable"))
+        .then(k("obs_irrevocable"))
         .when(it.is_in(["guarantee", "letter_of_credit"]))
-        .then(pl.lit("obs_trade_finance"))
-        .otherwise(pl.lit("obs_other"))
+        .then(k("obs_trade_finance"))
+        .otherwise(k("obs_other"))
     )
 
     # encumbrance overlay (performing on-balance assets)
@@ -638,15 +742,15 @@ def _classify(
     encumbered = (asset & performing & (enc_amt > 0)).fill_null(False)
     enc_cat = (
         pl.when(enc_days.is_null() | (enc_days > d12))
-        .then(pl.lit("encumbered_ge_1y"))
+        .then(k("encumbered_ge_1y"))
         .when(enc_days > d6)
-        .then(pl.lit("encumbered_6m_1y"))
+        .then(k("encumbered_6m_1y"))
         .otherwise(None)
     )
     enc_share: pl.Expr = pl.when(bal > 0).then((enc_amt / bal).clip(0.0, 1.0)).otherwise(1.0)
 
-    f, (stable_share, excess_share, encumbered, enc_cat, enc_share) = _materialise(
-        f,
+    lf, (stable_share, excess_share, encumbered, enc_cat, enc_share) = _materialise(
+        lf,
         stable_share=stable_share,
         excess_share=excess_share,
         encumbered=encumbered,
@@ -659,7 +763,7 @@ def _classify(
         pl.when(override.is_not_null())
         .then(None)
         .when(retail)
-        .then(pl.lit("retail_less_stable"))
+        .then(k("retail_less_stable"))
         .when(operational)
         .then(cp_cat)
         .when(encumbered)
@@ -677,13 +781,16 @@ def _classify(
         .then(enc_share)
         .otherwise(0.0)
     )
-    f = f.with_columns(
-        pl.coalesce(pl.when(pl.col("_comp").is_not_null()).then(override), cat_a).alias("_cat_a"),
+    if has_override:
+        override_code = override.replace_strict(codes.index, default=None, return_dtype=pl.UInt8)
+    else:
+        override_code = pl.lit(None, dtype=pl.UInt8)
+    lf = lf.with_columns(
+        pl.coalesce(pl.when(pl.col("_comp").is_not_null()).then(override_code), cat_a).alias("_cat_a"),
         cat_b.alias("_cat_b"),
         share_b.alias("_share_b"),
         (encumbered & override.is_null()).alias("_b_floor"),
     )
-    _check_overrides(f, cats)
 
     # ---- amounts by maturity
     base = (
@@ -695,17 +802,17 @@ def _classify(
         .fill_null(0.0)
     )
     overdue = (
-        pl.when(asset & performing & (pl.col("_cat_a") != "other_assets"))
+        pl.when(asset & performing & (pl.col("_cat_a") != k("other_assets")))
         .then(pl.min_horizontal(pl.col("overdue_principal").fill_null(0.0).clip(lower_bound=0.0), base))
         .otherwise(0.0)
     )
-    f = f.with_columns(base.alias("_base"), overdue.alias("_overdue"))
+    lf = lf.with_columns(base.alias("_base"), overdue.alias("_overdue"))
     rest = pl.col("_base") - pl.col("_overdue")
     ptot = pl.col("_p_tot")
     undated_loan = asset & it.is_in(["loan", "bill_discount", "revolving_credit", "reverse_repo", "interbank_lending"])
     single = (
-        pl.when(obs | ((pl.col("_cat_a") == "regulatory_capital") & equity))
-        .then(pl.lit("none"))
+        pl.when(obs | ((pl.col("_cat_a") == k("regulatory_capital")) & equity))
+        .then(_mat("none"))
         .when(liab & pl.col("_opt_days").is_not_null())
         .then(_bucket(pl.col("_opt_days"), d6, d12))
         .when(ptot > 0)
@@ -713,30 +820,23 @@ def _classify(
         .when(pl.col("maturity_days").is_not_null())
         .then(_bucket(pl.col("maturity_days"), d6, d12))
         .when(liab & it.is_in(_DEPOSIT_LIKE))
-        .then(pl.lit("lt_6m"))
+        .then(_mat("lt_6m"))
         .when(asset & (it == "interbank_deposit"))
-        .then(pl.lit("lt_6m"))
-        .when(undated_loan & (pl.col("_cat_a") != "other_assets"))
-        .then(pl.lit("ge_1y"))
-        .otherwise(pl.lit("none"))
+        .then(_mat("lt_6m"))
+        .when(undated_loan & (pl.col("_cat_a") != k("other_assets")))
+        .then(_mat("ge_1y"))
+        .otherwise(_mat("none"))
     )
-    f = f.with_columns(single.alias("_single"))
+    lf = lf.with_columns(single.alias("_single"))
     split = pl.col("_single").is_null()
     share = {"lt_6m": "_p_lt6", "6m_1y": "_p_612", "ge_1y": "_p_ge1"}
     amounts = []
-    for mat in MATURITIES:
+    for m, mat in enumerate(MATURITIES):
         by_flow = rest * pl.col(share[mat]) / ptot if mat in share else pl.lit(0.0)
         amounts.append(
-            pl.when(pl.col("_comp").is_null())
-            .then(0.0)
-            .when(split)
-            .then(by_flow)
-            .when(pl.col("_single") == mat)
-            .then(rest)
-            .otherwise(0.0)
-            .alias(f"_a_{mat}")
+            pl.when(split).then(by_flow).when(pl.col("_single") == m).then(rest).otherwise(0.0).alias(f"_a_{m}")
         )
-    f = f.with_columns(amounts)
+    lf = lf.with_columns(amounts)
 
     # ---- assumptions (undetermined categories)
     notes = _Notes()
@@ -804,7 +904,7 @@ def _classify(
         "encumbered for >= 1 year (100%)",
     )
     notes.add(
-        split.not_() & (pl.col("_single") == "ge_1y") & undated_loan & pl.col("maturity_days").is_null(),
+        split.not_() & (pl.col("_single") == _mat("ge_1y")) & undated_loan & pl.col("maturity_days").is_null(),
         "nsfr.undated_loan",
         "loan without maturity date and without contractual flows",
         "residual maturity >= 1 year",
@@ -833,11 +933,21 @@ def _classify(
         "nsfr_category_override set on the position",
         "the overriding category is used as given",
     )
-    notes.record(f, pl.col("_comp").is_not_null(), assumptions)
-    return f
+    out = [
+        "_comp",
+        "_cat_a",
+        "_cat_b",
+        "_share_b",
+        "_b_floor",
+        "_overdue",
+        *[f"_a_{m}" for m in range(len(MATURITIES))],
+    ]
+    c = lf.select(*out, *notes.columns(pl.col("_comp").is_not_null())).collect(engine="in-memory")
+    notes.record(c, assumptions)
+    return c.select(out)
 
 
-def _materialise(f: pl.DataFrame, **exprs: pl.Expr) -> tuple[pl.DataFrame, list[pl.Expr]]:
+def _materialise(f: pl.LazyFrame, **exprs: pl.Expr) -> tuple[pl.LazyFrame, list[pl.Expr]]:
     """Evaluate intermediate expressions once as ``_<name>`` columns (keeps expression trees small)."""
     f = f.with_columns([e.alias(f"_{name}") for name, e in exprs.items()])
     return f, [pl.col(f"_{name}") for name in exprs]
@@ -852,14 +962,17 @@ class _Notes:
     def add(self, mask: pl.Expr, code: str, message: str, assumption: str) -> None:
         self.items.append((mask, code, message, assumption))
 
-    def record(self, f: pl.DataFrame, scope: pl.Expr, out: list[Assumption]) -> None:
+    def columns(self, scope: pl.Expr) -> list[pl.Expr]:
+        """The columns :meth:`record` reads: the masks (within ``scope``) and what an assumption shows."""
         masks = [(scope & mask).fill_null(False).alias(f"_m{k}") for k, (mask, *_rest) in enumerate(self.items)]
-        narrow = f.select("position_id", "balance", "fx_rc", *masks)
+        return [pl.col("position_id"), pl.col("balance"), pl.col("fx_rc"), *masks]
+
+    def record(self, narrow: pl.DataFrame, out: list[Assumption]) -> None:
         hits = narrow.select(pl.col(f"_m{k}").any() for k in range(len(self.items))).row(0)
         for k, (_mask, code, message, assumption) in enumerate(self.items):
             if hits[k]:
                 record_assumption(
-                    narrow,
+                    narrow.select("position_id", "balance", "fx_rc", f"_m{k}"),
                     pl.col(f"_m{k}"),
                     measure=_MEASURE,
                     code=code,
@@ -876,9 +989,11 @@ def _note(f: pl.DataFrame, mask: pl.Expr, code: str, message: str, assumption: s
 
 
 def _check_overrides(f: pl.DataFrame, cats: Mapping[str, set[str]]) -> None:
-    ov = f.filter(pl.col("nsfr_category_override").is_not_null() & pl.col("_comp").is_not_null())
-    for comp in ("asf", "rsf"):
-        bad = ov.filter((pl.col("_comp") == comp) & ~pl.col("nsfr_category_override").is_in(sorted(cats[comp])))
+    ov = f.select("row", "position_id", "nsfr_category_override", "_comp").filter(
+        pl.col("nsfr_category_override").is_not_null() & pl.col("_comp").is_not_null()
+    )
+    for code, comp in enumerate(_COMPONENTS):
+        bad = ov.filter((pl.col("_comp") == code) & ~pl.col("nsfr_category_override").is_in(sorted(cats[comp])))
         if bad.height:
             r = bad.row(0, named=True)
             raise DataError(
@@ -890,95 +1005,17 @@ def _check_overrides(f: pl.DataFrame, cats: Mapping[str, set[str]]) -> None:
             )
 
 
-def _pieces(f: pl.DataFrame) -> pl.DataFrame:
-    """Long pieces: ``_i, component, category, fcat, floor, maturity, amount``."""
-    cols = f.filter(pl.col("_comp").is_not_null()).select(
-        "_i", "_comp", "_cat_a", "_cat_b", "_share_b", "_b_floor", "_overdue", *[f"_a_{m}" for m in MATURITIES]
-    )
-    parts: list[pl.LazyFrame] = []
-    lf = cols.lazy()
-    for mat in MATURITIES:
-        amt = pl.col(f"_a_{mat}")
-        parts.append(
-            lf.select(
-                "_i",
-                pl.col("_comp").alias("component"),
-                pl.col("_cat_a").alias("category"),
-                pl.col("_cat_a").alias("fcat"),
-                pl.lit(None, dtype=pl.String).alias("floor"),
-                pl.lit(mat).alias("maturity"),
-                (amt * (1.0 - pl.col("_share_b"))).alias("amount"),
-            )
-        )
-        parts.append(
-            lf.filter(pl.col("_cat_b").is_not_null() & (pl.col("_share_b") > 0)).select(
-                "_i",
-                pl.col("_comp").alias("component"),
-                pl.col("_cat_b").alias("category"),
-                pl.when(pl.col("_b_floor")).then(pl.col("_cat_a")).otherwise(pl.col("_cat_b")).alias("fcat"),
-                pl.when(pl.col("_b_floor")).then(pl.col("_cat_b")).otherwise(None).alias("floor"),
-                pl.lit(mat).alias("maturity"),
-                (amt * pl.col("_share_b")).alias("amount"),
-            )
-        )
-    parts.append(
-        lf.filter(pl.col("_overdue") > 0).select(
-            "_i",
-            pl.col("_comp").alias("component"),
-            pl.lit("other_assets").alias("category"),
-            pl.lit("other_assets").alias("fcat"),
-            pl.lit(None, dtype=pl.String).alias("floor"),
-            pl.lit("none").alias("maturity"),
-            pl.col("_overdue").alias("amount"),
-        )
-    )
-    return pl.concat(parts, how="vertical").filter(pl.col("amount") != 0).collect()
+def _derivatives(f: pl.DataFrame, tabs: _Tables, codes: _Codes, assumptions: list[Assumption]) -> _Arrays:
+    """Deal-level derivative pieces (booked on each deal's first leg), ALL-currency effective factor.
 
-
-def _apply_factors(pieces: pl.DataFrame, asf_f: pl.DataFrame, rsf_f: pl.DataFrame) -> pl.DataFrame:
-    lookup = pl.concat(
-        [
-            asf_f.select(pl.lit("asf").alias("component"), "category", "maturity", "factor"),
-            rsf_f.select(pl.lit("rsf").alias("component"), "category", "maturity", "factor"),
-        ]
-    )
-    out = pieces.join(
-        lookup.rename({"category": "fcat", "factor": "_f"}), on=["component", "fcat", "maturity"], how="left"
-    ).join(lookup.rename({"category": "floor", "factor": "_fl"}), on=["component", "floor", "maturity"], how="left")
-    missing = out.filter(pl.col("_f").is_null() | (pl.col("floor").is_not_null() & pl.col("_fl").is_null()))
-    if missing.height:
-        combos = missing.select("component", "fcat", "floor", "maturity").unique().sort(pl.all()).rows()
-        raise ConfigError(f"NSFR rule tables have no factor for (component, category, floor, maturity) {combos[:10]}")
-    factor = pl.max_horizontal(pl.col("_f"), pl.col("_fl"))
-    return out.select(
-        "_i",
-        "component",
-        "category",
-        "maturity",
-        "amount",
-        factor.alias("factor"),
-        (pl.col("amount") * factor).alias("weighted_amount"),
-    )
-
-
-def _derivatives(f: pl.DataFrame, tabs: _Tables, assumptions: list[Assumption]) -> pl.DataFrame:
-    """Deal-level derivative pieces (booked on each deal's first leg), ALL-currency effective factor."""
+    Each deal has one piece (a net derivative asset) or two of the same amount (a derivative
+    liability: ASF and the RSF add-on).
+    """
     legs = f.select("_i", "position_id", "deal_id", "instrument_type", "balance", "fair_value", "fx_rc").filter(
         pl.col("instrument_type") == "derivative_leg"
     )
-    empty = pl.DataFrame(
-        schema={
-            "_i": pl.UInt32,
-            "component": pl.String,
-            "category": pl.String,
-            "maturity": pl.String,
-            "amount": pl.Float64,
-            "factor": pl.Float64,
-            "weighted_amount": pl.Float64,
-        }
-    )
     if legs.height == 0:
-        return empty
+        return _no_pieces()
     _note(
         legs,
         pl.col("fair_value").is_null(),
@@ -1000,6 +1037,7 @@ def _derivatives(f: pl.DataFrame, tabs: _Tables, assumptions: list[Assumption]) 
             pl.coalesce(pl.col("deal_id"), pl.col("position_id")).alias("_deal"),
             (pl.col("fair_value").fill_null(0.0) * pl.col("fx_rc")).alias("_fv_rc"),
         )
+        .filter(pl.col("fx_rc").is_finite())  # legs without a rate cannot be netted (nsfr.fx_rate_missing)
         .sort("_i")
         .group_by("_deal", maintain_order=True)
         .agg(pl.col("_i").first(), pl.col("fx_rc").first().alias("_fx"), pl.col("_fv_rc").sum().alias("_v_rc"))
@@ -1012,48 +1050,111 @@ def _derivatives(f: pl.DataFrame, tabs: _Tables, assumptions: list[Assumption]) 
     f_add = tabs.rsf.factor("derivative_liabilities_addon")
     f_asf = tabs.asf.factor("derivative_liabilities")
     eff = f_net * max(0.0, da - dl) / da if da > 0 else 0.0
-    pos = deals.filter(pl.col("_v") > 0).select(
-        "_i",
-        pl.lit("rsf").alias("component"),
-        pl.lit("net_derivative_assets").alias("category"),
-        pl.lit("none").alias("maturity"),
-        pl.col("_v").alias("amount"),
-        pl.lit(eff).alias("factor"),
-        (pl.col("_v") * eff).alias("weighted_amount"),
-    )
-    neg = deals.filter(pl.col("_v") < 0)
-    asf = neg.select(
-        "_i",
-        pl.lit("asf").alias("component"),
-        pl.lit("derivative_liabilities").alias("category"),
-        pl.lit("none").alias("maturity"),
-        (-pl.col("_v")).alias("amount"),
-        pl.lit(f_asf).alias("factor"),
-        (-pl.col("_v") * f_asf).alias("weighted_amount"),
-    )
-    add = neg.select(
-        "_i",
-        pl.lit("rsf").alias("component"),
-        pl.lit("derivative_liabilities_addon").alias("category"),
-        pl.lit("none").alias("maturity"),
-        (-pl.col("_v")).alias("amount"),
-        pl.lit(f_add).alias("factor"),
-        (-pl.col("_v") * f_add).alias("weighted_amount"),
-    )
-    return pl.concat([empty, pos, asf, add], how="vertical")
+    signs = deals.select((pl.col("_v") > 0).alias("_pos"), (pl.col("_v") < 0).alias("_neg"))
+    pos, neg = signs[:, 0].to_numpy(), signs[:, 1].to_numpy()
+    value, row = deals["_v"].to_numpy(), deals["_i"].cast(pl.Int64).to_numpy()
+    # in this order: net derivative assets, derivative liabilities (ASF), the RSF add-on
+    parts = [
+        (pos, "rsf", "net_derivative_assets", value, eff),
+        (neg, "asf", "derivative_liabilities", -value, f_asf),
+        (neg, "rsf", "derivative_liabilities_addon", -value, f_add),
+    ]
+    amount = np.concatenate([amt[sel] for sel, _c, _k, amt, _f in parts])
+    factor = np.concatenate([np.full(int(sel.sum()), fac) for sel, _c, _k, _a, fac in parts])
+    return {
+        "i": np.concatenate([row[sel] for sel, *_rest in parts]),
+        "comp": np.concatenate([np.full(int(sel.sum()), _COMPONENTS.index(c), np.uint8) for sel, c, *_r in parts]),
+        "cat": np.concatenate([np.full(int(sel.sum()), codes.index[k], np.uint8) for sel, _c, k, *_r in parts]),
+        "mat": np.full(amount.size, MATURITIES.index("none"), np.uint8),
+        "amount": amount,
+        "factor": factor,
+        "weighted": amount * factor,
+    }
 
 
-def _lines(keyed: pl.DataFrame, tabs: _Tables, asf_f: pl.DataFrame, rsf_f: pl.DataFrame) -> pl.DataFrame:
+def _lines(
+    pieces: _Arrays,
+    ccy: npt.NDArray[np.int64],
+    currencies: list[str | None],
+    fx: npt.NDArray[np.float64],
+    n_rows: int,
+    codes: _Codes,
+    tabs: _Tables,
+    asf_f: pl.DataFrame,
+    rsf_f: pl.DataFrame,
+) -> pl.DataFrame:
+    """The lines: sums of the pieces per (currency, component, category, maturity) and over all
+    currencies (converted; rows without a rate left out), totals and the ratio.
+
+    The pieces are summed with ``np.bincount`` on a small integer cell code: each line adds its
+    pieces in ``detail`` order, so the sums are the same bit for bit in every run. A contract has
+    at most one piece per line, so a line's ``contracts`` is its number of pieces.
+    """
+    n_cat, n_mat = len(codes.names), len(MATURITIES)
+    n_cell = len(_COMPONENTS) * n_cat * n_mat
+    i = pieces["i"]
+    cell = (pieces["comp"].astype(np.int64) * n_cat + pieces["cat"]) * n_mat + pieces["mat"]
+    amount, weighted = pieces["amount"], pieces["weighted"]
+    size = len(currencies) * n_cell
+    key = ccy[i] * n_cell + cell
+    fx_p = fx[i]
+    ok: Any = np.isfinite(fx_p)
+    if ok.all():
+        ok = slice(None)
+    sums = {
+        "per": (
+            np.bincount(key, minlength=size),
+            _sums(key, amount, size),
+            _sums(key, weighted, size),
+        ),
+        "all": (
+            np.bincount(cell[ok], minlength=n_cell),
+            _sums(cell[ok], amount[ok] * fx_p[ok], n_cell),
+            _sums(cell[ok], weighted[ok] * fx_p[ok], n_cell),
+        ),
+    }
     keys = ["currency", "component", "category", "maturity"]
-    per_ccy = ordered_group_by(keyed, keys).agg(
-        pl.col("amount").sum(), pl.col("weighted_amount").sum(), pl.col("_i").n_unique().alias("contracts")
-    )
-    ok = keyed.filter(pl.col("fx_rc").is_finite())
-    all_ccy = ordered_group_by(ok, keys[1:]).agg(
-        (pl.col("amount") * pl.col("fx_rc")).sum().alias("amount"),
-        (pl.col("weighted_amount") * pl.col("fx_rc")).sum().alias("weighted_amount"),
-        pl.col("_i").n_unique().alias("contracts"),
-    )
+    frames: dict[str, pl.DataFrame] = {}
+    for view, (count, amt, wsum) in sums.items():
+        nz = np.flatnonzero(count)
+        cells = nz % n_cell
+        frames[view] = pl.DataFrame(
+            {
+                "currency": [currencies[int(k)] for k in nz // n_cell] if view == "per" else ["ALL"] * nz.size,
+                "component": [_COMPONENTS[int(k)] for k in cells // (n_cat * n_mat)],
+                "category": [codes.names[int(k)] for k in (cells // n_mat) % n_cat],
+                "maturity": [MATURITIES[int(k)] for k in cells % n_mat],
+                "amount": amt[nz],
+                "weighted_amount": wsum[nz],
+                "contracts": count[nz],
+            },
+            schema={
+                **{k: pl.String for k in keys},
+                "amount": pl.Float64,
+                "weighted_amount": pl.Float64,
+                "contracts": pl.Int64,
+            },
+        ).sort(keys, nulls_last=True)
+    per_ccy, all_ccy = frames["per"], frames["all"]
+    # contracts per currency and component: rows with at least one piece of the component
+    has = np.zeros((len(_COMPONENTS), n_rows), dtype=bool)
+    has[pieces["comp"], i] = True
+    finite = np.isfinite(fx)
+    parts = []
+    for k, comp in enumerate(_COMPONENTS):
+        by_ccy = np.bincount(ccy[has[k]], minlength=len(currencies))
+        nz = np.flatnonzero(by_ccy)
+        parts.append(
+            pl.DataFrame(
+                {
+                    "currency": [currencies[int(j)] for j in nz] + ["ALL"],
+                    "component": [comp] * (nz.size + 1),
+                    "contracts": [*by_ccy[nz].tolist(), int((has[k] & finite).sum())],
+                },
+                schema={"currency": pl.String, "component": pl.String, "contracts": pl.Int64},
+            )
+        )
+    n = pl.concat(parts)
     lines = pl.concat([per_ccy, all_ccy.with_columns(pl.lit("ALL").alias("currency")).select(per_ccy.columns)])
     # net derivative assets: 100% x max(0, DA - DL) within each currency view
     if lines.filter(pl.col("category") == "net_derivative_assets").height:
@@ -1064,7 +1165,7 @@ def _lines(keyed: pl.DataFrame, tabs: _Tables, asf_f: pl.DataFrame, rsf_f: pl.Da
             .agg(pl.col("amount").sum().alias("_dl"))
         )
         lines = (
-            lines.join(dl, on="currency", how="left")
+            lines.join(dl, on="currency", how="left", maintain_order="left")
             .with_columns(
                 pl.when(pl.col("category") == "net_derivative_assets")
                 .then(f_net * (pl.col("amount") - pl.col("_dl").fill_null(0.0)).clip(lower_bound=0.0))
@@ -1079,21 +1180,14 @@ def _lines(keyed: pl.DataFrame, tabs: _Tables, asf_f: pl.DataFrame, rsf_f: pl.Da
             rsf_f.with_columns(pl.lit("rsf").alias("component")),
         ]
     ).select("component", "category", "maturity", "line", "label_zh", "label_en", "order")
-    lines = lines.join(labels, on=["component", "category", "maturity"], how="left")
+    lines = lines.join(labels, on=["component", "category", "maturity"], how="left", maintain_order="left")
     lines = lines.with_columns(
         pl.when(pl.col("amount") != 0).then(pl.col("weighted_amount") / pl.col("amount")).alias("factor")
     )
-    contracts_by = keyed.group_by("currency", "component").agg(pl.col("_i").n_unique().alias("contracts"))
-    contracts_all = (
-        ok.group_by("component")
-        .agg(pl.col("_i").n_unique().alias("contracts"))
-        .with_columns(pl.lit("ALL").alias("currency"))
-    )
-    n = pl.concat([contracts_by, contracts_all.select(contracts_by.columns)])
     totals = (
-        lines.group_by("currency", "component")
+        lines.group_by("currency", "component", maintain_order=True)
         .agg(pl.col("amount").sum(), pl.col("weighted_amount").sum())
-        .join(n, on=["currency", "component"], how="left")
+        .join(n, on=["currency", "component"], how="left", maintain_order="left")
     )
     tot_rows = []
     for comp, table in (("asf", tabs.asf), ("rsf", tabs.rsf)):
@@ -1142,67 +1236,204 @@ def _lines(keyed: pl.DataFrame, tabs: _Tables, asf_f: pl.DataFrame, rsf_f: pl.Da
     return out.select([pl.col(c).cast(t) for c, t in LINE_SCHEMA.items()])
 
 
-def _contracts(f: pl.DataFrame, detail: pl.DataFrame) -> pl.DataFrame:
+# --------------------------------------------------------------------------------------- pieces
+
+
+def _pieces(c: pl.DataFrame, codes: _Codes) -> tuple[_Arrays, _Arrays]:
+    """The pieces of the classified rows (numpy arrays ``i, comp, cat, mat, amount, factor,
+    weighted``) in ``detail`` order, and per row the contract-table values.
+
+    Each classified row has up to nine pieces: for each maturity the *a* portion
+    ``_a_m x (1 - share_b)`` (category ``_cat_a``) and the *b* portion ``_a_m x share_b``
+    (category ``_cat_b``; with ``_b_floor`` its factor is the larger of both categories'), then
+    the overdue principal (``other_assets``, ``none``); zero pieces are dropped. Pieces are
+    ordered by part (a and b of ``lt_6m``, of ``6m_1y``, ..., then overdue), rows in frame order.
+    """
+    n_mat = len(MATURITIES)
+    n = c.height
+    valid = c["_comp"].is_not_null().to_numpy()
+    comp = c["_comp"].fill_null(0).to_numpy()
+    cat_a = c["_cat_a"].fill_null(0).to_numpy()
+    cat_b = c["_cat_b"].fill_null(0).to_numpy()
+    floor = c["_b_floor"].fill_null(False).to_numpy()
+    share_b = c["_share_b"].to_numpy()
+    overdue = c["_overdue"].to_numpy()
+    by_mat = [c[f"_a_{m}"].to_numpy() for m in range(n_mat)]
+    factors = codes.factors
+    other = codes.index["other_assets"]
+    # rows with a b portion (few: retail, operational, encumbered); a zero amount has no a or b
+    # piece unless the share is NaN (0 x NaN)
+    b_rows = np.flatnonzero(valid & c["_cat_b"].is_not_null().to_numpy() & _positive(share_b))
+    nan_share = np.isnan(share_b)
+    nan_share = nan_share if nan_share.any() else None
+
+    parts: list[tuple[npt.NDArray[np.int64], npt.NDArray[Any], int, npt.NDArray[np.float64], npt.NDArray[Any]]] = []
+    has_a = np.zeros(n, dtype=bool)
+    in_b = np.zeros(n, dtype=bool)
+    for m in range(n_mat):
+        nonzero = by_mat[m] != 0
+        if nan_share is not None:
+            nonzero |= nan_share
+        rows = np.flatnonzero(nonzero & valid)
+        amt = by_mat[m][rows] * (1.0 - share_b[rows])
+        keep = amt != 0
+        idx, amt = rows[keep], amt[keep]
+        has_a[idx] = True
+        parts.append((idx, cat_a[idx], m, amt, factors[comp[idx], cat_a[idx], m]))
+        amt_b = by_mat[m][b_rows] * share_b[b_rows]
+        keep = amt_b != 0
+        idx = b_rows[keep]
+        in_b[idx] = True
+        f_b = factors[comp[idx], cat_b[idx], m]
+        f_b = np.where(floor[idx], np.maximum(factors[comp[idx], cat_a[idx], m], f_b), f_b)
+        parts.append((idx, cat_b[idx], m, amt_b[keep], f_b))
+    idx = np.flatnonzero(overdue)
+    idx = idx[valid[idx] & _positive(overdue[idx])]
+    none = MATURITIES.index("none")
+    parts.append((idx, np.full(idx.size, other, np.uint8), none, overdue[idx], factors[comp[idx], other, none]))
+
+    i = np.concatenate([p[0] for p in parts])
+    amount = np.concatenate([p[3] for p in parts])
+    factor = np.concatenate([p[4] for p in parts])
+    weighted = amount * factor
+    if np.isnan(factor).any():
+        _missing_factors(parts, comp, cat_a, floor, codes)
+    pieces: _Arrays = {
+        "i": i,
+        "comp": comp[i].astype(np.uint8),
+        "cat": np.concatenate([p[1] for p in parts]).astype(np.uint8),
+        "mat": np.concatenate([np.full(p[0].size, p[2], np.uint8) for p in parts]),
+        "amount": amount,
+        "factor": factor,
+        "weighted": weighted,
+    }
+
+    # the contract table: the largest piece names the category (ties: the smaller category name,
+    # as a sort by amount descending, then category; NaN sorts as the largest value). Only rows
+    # with b or overdue pieces have more than one category.
+    best_cat = np.where(has_a, cat_a.astype(np.int64), -1)
+    in_o = np.zeros(n, dtype=bool)
+    in_o[parts[-1][0]] = True
+    multi = np.flatnonzero(in_b | in_o)
+    if multi.size:
+        s_multi = share_b[multi]
+        sel_a, sel_b = valid[multi], in_b[multi]
+        best = np.full(multi.size, -np.inf)
+        best_b = np.full(multi.size, -np.inf)
+        for m in range(n_mat):
+            a = by_mat[m][multi]
+            amt = a * (1.0 - s_multi)
+            best = np.where(sel_a & (amt != 0), np.maximum(best, amt), best)
+            amt = a * s_multi
+            best_b = np.where(sel_b & (amt != 0), np.maximum(best_b, amt), best_b)
+        cat = best_cat[multi]
+        for amt, code in (
+            (best_b, cat_b[multi].astype(np.int64)),
+            (np.where(in_o[multi], overdue[multi], -np.inf), other),
+        ):
+            tie = (amt == best) | (np.isnan(amt) & np.isnan(best))
+            take = (amt > best) | (np.isnan(amt) & ~np.isnan(best)) | (tie & (code < cat) & (amt > -np.inf))
+            best = np.where(take, amt, best)
+            cat = np.where(take, code, cat)
+        best_cat[multi] = cat
+    per_row: _Arrays = {
+        "has": best_cat >= 0,
+        "comp": comp.astype(np.int64),
+        "cat": np.maximum(best_cat, 0),
+        # each contract's pieces added in detail order
+        "amount": _sums(i, amount, n),
+        "weighted": _sums(i, weighted, n),
+    }
+    return pieces, per_row
+
+
+def _positive(x: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
+    """``x > 0`` as polars compares floats (NaN is larger than every number)."""
+    return (x > 0) | np.isnan(x)
+
+
+def _missing_factors(
+    parts: list[Any], comp: npt.NDArray[Any], cat_a: npt.NDArray[Any], floor: npt.NDArray[Any], codes: _Codes
+) -> None:
+    """Raise the ConfigError naming the (component, category, floor, maturity) without a factor."""
+    combos: set[tuple[str, str, str | None, str]] = set()
+    for k, (idx, cat, m, _amt, fac) in enumerate(parts):
+        for j in np.flatnonzero(np.isnan(fac)):
+            row = int(idx[j])
+            if k % 2 == 1 and k < 2 * len(MATURITIES) and floor[row]:  # a b portion with a factor floor
+                fcat, fl = codes.names[int(cat_a[row])], codes.names[int(cat[j])]
+            else:
+                fcat, fl = codes.names[int(cat[j])], None
+            combos.add((_COMPONENTS[int(comp[row])], fcat, fl, MATURITIES[m]))
+    listed = sorted(combos, key=lambda t: (t[0], t[1], t[2] is not None, t[2] or "", t[3]))
+    raise ConfigError(f"NSFR rule tables have no factor for (component, category, floor, maturity) {listed[:10]}")
+
+
+def _no_pieces() -> _Arrays:
+    return {
+        "i": np.zeros(0, np.int64),
+        "comp": np.zeros(0, np.uint8),
+        "cat": np.zeros(0, np.uint8),
+        "mat": np.zeros(0, np.uint8),
+        "amount": np.zeros(0),
+        "factor": np.zeros(0),
+        "weighted": np.zeros(0),
+    }
+
+
+def _currency_codes(currency: pl.Series) -> tuple[npt.NDArray[np.int64], list[str | None]]:
+    """Dense codes of the currency column (in name order; a null currency last) and the names."""
+    s = currency.cast(pl.String)
+    present: list[str] = sorted(s.drop_nulls().unique().to_list())
+    code = s.cast(pl.Enum(present)).to_physical().cast(pl.Int64).fill_null(len(present)).to_numpy()
+    names: list[str | None] = [*present, None] if s.null_count() else [*present]
+    return code, names
+
+
+def _detail(row: pl.Series, pieces: _Arrays, codes: _Codes) -> pl.DataFrame:
+    def names(values: tuple[str, ...], idx: npt.NDArray[np.uint8]) -> pl.Series:
+        return pl.Series(values).gather(pl.Series(idx))
+
+    return pl.DataFrame(
+        [
+            row.gather(pl.Series(pieces["i"])).cast(pl.UInt32).alias("row"),
+            names(_COMPONENTS, pieces["comp"]).alias("component"),
+            names(codes.names, pieces["cat"]).alias("category"),
+            names(MATURITIES, pieces["mat"]).alias("maturity"),
+            pl.Series("amount", pieces["amount"], pl.Float64),
+            pl.Series("factor", pieces["factor"], pl.Float64),
+            pl.Series("weighted_amount", pieces["weighted"], pl.Float64),
+        ]
+    ).cast(DETAIL_SCHEMA)  # type: ignore[arg-type]
+
+
+def _contracts(row: pl.Series, per_row: _Arrays, deriv: _Arrays, codes: _Codes) -> pl.DataFrame:
     """One row per frame row: the contract's largest piece names its component and category;
     amount and weighted amount sum the contract's pieces of that component.
 
-    Most contracts have one piece: they are taken as they are; only contracts with several
-    pieces are sorted and aggregated. Frame rows are ``0..n-1``, so the result is scattered into
-    place instead of joined.
+    Classified rows have pieces of one component (computed in :func:`_pieces`). A derivative
+    deal's booking row has a net-asset piece, or a liability's ASF piece and RSF add-on of the
+    same amount: the tie goes to the first component name, ``asf``, whose only piece it is.
     """
-    d = detail.select("row", "component", "category", "amount", "weighted_amount")
-    multi_mask = d["row"].is_duplicated()
-    single = d.filter(~multi_mask)
-    multi = d.filter(multi_mask)
-    main = (
-        multi.sort(["row", "amount", "component", "category"], descending=[False, True, False, False])
-        .unique("row", keep="first", maintain_order=True)
-        .select("row", "component", "category")
+    has, comp, cat = per_row["has"].copy(), per_row["comp"].copy(), per_row["cat"].copy()
+    amount, weighted = per_row["amount"].copy(), per_row["weighted"].copy()
+    main = deriv["cat"] != codes.index["derivative_liabilities_addon"]
+    idx = deriv["i"][main]
+    has[idx] = True
+    comp[idx] = deriv["comp"][main]
+    cat[idx] = deriv["cat"][main]
+    amount[idx] = deriv["amount"][main]
+    weighted[idx] = deriv["weighted"][main]
+    tab = pl.DataFrame(
+        {"_has": has, "_comp": comp, "_cat": cat, "_a": amount, "_w": weighted},
+        schema={"_has": pl.Boolean, "_comp": pl.Int64, "_cat": pl.Int64, "_a": pl.Float64, "_w": pl.Float64},
     )
-    sums = multi.group_by("row", "component").agg(pl.col("amount").sum(), pl.col("weighted_amount").sum())
-    multi_main = main.join(sums, on=["row", "component"], how="left")
-    both = pl.concat([single, multi_main.select(single.columns)])
-    n = f.height
-    rows = f["row"].cast(pl.Int64)
-    if not (n == 0 or (rows[0] == 0 and rows[n - 1] == n - 1 and bool((rows.diff().drop_nulls() == 1).all()))):
-        # rows are not 0..n-1 (a filtered frame): place by join
-        joined = f.select(pl.col("row").cast(pl.UInt32)).join(
-            both.with_columns(pl.col("row").cast(pl.UInt32)), on="row", how="left", maintain_order="left"
-        )
-        return joined.select(
-            "row",
-            pl.col("component").cast(pl.String).alias("nsfr_component"),
-            pl.col("category").cast(pl.String).alias("nsfr_category"),
-            pl.col("amount").alias("nsfr_amount"),
-            pl.when(pl.col("amount") != 0).then(pl.col("weighted_amount") / pl.col("amount")).alias("nsfr_factor"),
-            pl.col("weighted_amount").alias("nsfr_weighted_amount"),
-        )
-    idx = both["row"].cast(pl.Int64)
-
-    def placed(name: str, values: pl.Series, dtype: pl.DataType) -> pl.Series:
-        return pl.Series(name, [None] * n, dtype).scatter(idx, values.cast(dtype))
-
-    res = pl.DataFrame(
-        [
-            f["row"].cast(pl.UInt32),
-            placed("nsfr_component", both["component"], pl.String()),
-            placed("nsfr_category", both["category"], pl.String()),
-            placed("nsfr_amount", both["amount"], pl.Float64()),
-            placed("nsfr_weighted_amount", both["weighted_amount"], pl.Float64()),
-        ]
-    ).with_columns(
-        pl.when(pl.col("nsfr_amount") != 0)
-        .then(pl.col("nsfr_weighted_amount") / pl.col("nsfr_amount"))
-        .alias("nsfr_factor")
-    )
-    return res.select("row", "nsfr_component", "nsfr_category", "nsfr_amount", "nsfr_factor", "nsfr_weighted_amount")
-    main = main.join(sums, left_on=["row", "nsfr_component"], right_on=["row", "component"], how="left").with_columns(
-        pl.when(pl.col("nsfr_amount") != 0)
-        .then(pl.col("nsfr_weighted_amount") / pl.col("nsfr_amount"))
-        .alias("nsfr_factor")
-    )
-    return (
-        f.select(pl.col("row").cast(pl.UInt32))
-        .join(main, on="row", how="left", maintain_order="left")
-        .select("row", "nsfr_component", "nsfr_category", "nsfr_amount", "nsfr_factor", "nsfr_weighted_amount")
+    on = pl.col("_has")
+    return tab.select(
+        pl.lit(row.cast(pl.UInt32)).alias("row"),
+        pl.when(on).then(pl.lit(pl.Series(_COMPONENTS)).gather(pl.col("_comp"))).alias("nsfr_component"),
+        pl.when(on).then(pl.lit(pl.Series(codes.names)).gather(pl.col("_cat"))).alias("nsfr_category"),
+        pl.when(on).then(pl.col("_a")).alias("nsfr_amount"),
+        pl.when(on & (pl.col("_a") != 0)).then(pl.col("_w") / pl.col("_a")).alias("nsfr_factor"),
+        pl.when(on).then(pl.col("_w")).alias("nsfr_weighted_amount"),
     )
